@@ -1,0 +1,440 @@
+//! Diagnostics: the one type every stage reports problems with, the stable codes, and all of the
+//! wording. Stages say *what* happened by calling a constructor here; `report` renders them.
+
+use std::ops::Range;
+
+use crate::source::FileId;
+
+/// How bad a diagnostic is; decides the exit code (see `cli::exit_code`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Reported, never fails a run.
+    Warning,
+    /// A guardrail finding: the catalog compiles, but `check` fails (exit 1).
+    Finding,
+    /// The catalog (or the invocation) is unusable: nothing is written (exit 2).
+    Error,
+}
+
+/// A place in a catalog file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Label {
+    pub file: FileId,
+    pub span: Range<usize>,
+    pub text: String,
+}
+
+/// One problem, with where it is and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub severity: Severity,
+    pub message: String,
+    /// The place the problem is; `None` for problems about paths or the invocation.
+    pub primary: Option<Label>,
+    /// Related places, e.g. the first definition of a duplicate.
+    pub secondary: Vec<Label>,
+    /// A path the problem is about when it has no catalog span (an unreadable file, an output).
+    pub path: Option<String>,
+    pub help: Option<String>,
+}
+
+macro_rules! codes {
+    ($($variant:ident = $name:literal, $severity:ident, $description:literal;)*) => {
+        /// Stable, documented diagnostic codes. Renaming one is a breaking change for users who
+        /// match on them in CI, so the full list is snapshot-tested.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code { $($variant,)* }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            pub fn name(self) -> &'static str {
+                match self { $(Code::$variant => $name,)* }
+            }
+
+            pub fn severity(self) -> Severity {
+                match self { $(Code::$variant => Severity::$severity,)* }
+            }
+
+            pub fn description(self) -> &'static str {
+                match self { $(Code::$variant => $description,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    Io = "io", Error, "A file or folder could not be read or written.";
+    Usage = "usage", Error, "The command line or catalog location is unusable.";
+    NoCatalog = "no-catalog", Error, "The catalog folder has no secretcat.toml.";
+    NotUtf8 = "not-utf8", Error, "A catalog file is not valid UTF-8.";
+    Syntax = "toml-syntax", Error, "A catalog file is not valid TOML.";
+    UnknownField = "unknown-field", Error, "A table holds a field the catalog format does not define.";
+    MissingField = "missing-field", Error, "A required field is absent.";
+    InvalidValue = "invalid-value", Error, "A field holds a value of the wrong type or outside its allowed set.";
+    MisplacedSection = "misplaced-section", Error, "`store`, `environments` or `outputs` appear outside secretcat.toml.";
+    MissingStore = "missing-store", Error, "secretcat.toml has no [store] table.";
+    DuplicateDefinition = "duplicate-definition", Error, "A key, secret or bundle is defined in two places.";
+    UnknownKey = "unknown-key", Error, "A secret's data entry names a key the catalog does not define.";
+    UnknownBundle = "unknown-bundle", Error, "A secret names a bundle the catalog does not define.";
+    UnknownEnvironment = "unknown-environment", Error, "A secret is limited to an environment the catalog does not declare.";
+    MissingValueSource = "missing-value-source", Error, "A key has none of fixture / generate / external while some environment seeds fixtures.";
+    ConflictingValueSources = "conflicting-value-sources", Error, "A key has more than one of fixture / generate / external.";
+    InvalidLength = "invalid-length", Error, "A generate length or min_length is zero, or generate is shorter than min_length.";
+    UnknownRequiredKey = "unknown-required-key", Error, "A consumer requires a data key its secret does not provide.";
+    EmptySecret = "empty-secret", Error, "A secret has no data entries.";
+    DuplicateTarget = "duplicate-target", Error, "Two secrets render the same Secret or ExternalSecret name in one namespace.";
+    DuplicateAlias = "duplicate-alias", Error, "Two keys have the same alias in the key map.";
+    InvalidName = "invalid-name", Error, "A name Kubernetes, Vault or the key map would reject.";
+    InvalidDataKey = "invalid-data-key", Error, "A Secret data key outside ESO's ^[-._a-zA-Z0-9]+$.";
+    InvalidEnvVar = "invalid-env-var", Error, "A data key of an integration secret that is not a valid environment variable name.";
+    InvalidDuration = "invalid-duration", Error, "A refresh interval that is not a Go duration.";
+    InvalidOutputPath = "invalid-output-path", Error, "An output path that is absolute, leaves the root, or collides with another output.";
+    Template = "template", Error, "A built-in or overriding template failed or produced invalid output.";
+    MountPrefix = "mount-prefix", Finding, "A key path starts with the store mount, which ESO strips silently.";
+    FixtureTooShort = "fixture-too-short", Finding, "A fixture is shorter than the key's min_length.";
+    UnusedKey = "unused-key", Warning, "A key no secret reads.";
+}
+
+impl Diagnostic {
+    fn new(code: Code, message: String) -> Self {
+        Diagnostic {
+            code,
+            severity: code.severity(),
+            message,
+            primary: None,
+            secondary: Vec::new(),
+            path: None,
+            help: None,
+        }
+    }
+
+    pub fn at(mut self, file: FileId, span: Range<usize>, text: impl Into<String>) -> Self {
+        self.primary = Some(Label {
+            file,
+            span,
+            text: text.into(),
+        });
+        self
+    }
+
+    pub fn also(mut self, file: FileId, span: Range<usize>, text: impl Into<String>) -> Self {
+        self.secondary.push(Label {
+            file,
+            span,
+            text: text.into(),
+        });
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    fn help_opt(mut self, help: Option<String>) -> Self {
+        self.help = help;
+        self
+    }
+
+    pub fn on_path(mut self, path: impl Into<String>) -> Self {
+        self.path = Some(path.into());
+        self
+    }
+
+    // ---- invocation and files -------------------------------------------------------------
+
+    pub fn io(path: &str, action: &str, error: &std::io::Error) -> Self {
+        Self::new(Code::Io, format!("cannot {action} `{path}`: {error}")).on_path(path)
+    }
+
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::new(Code::Usage, message.into())
+    }
+
+    pub fn no_catalog(dir: &str) -> Self {
+        Self::new(
+            Code::NoCatalog,
+            format!("no catalog found: `{dir}/secretcat.toml` does not exist"),
+        )
+        .on_path(dir)
+        .help("create it with a [store] table, or point at the catalog with --catalog DIR")
+    }
+
+    pub fn not_utf8(path: &str, offset: usize) -> Self {
+        Self::new(
+            Code::NotUtf8,
+            format!("`{path}` is not valid UTF-8 (first bad byte at offset {offset})"),
+        )
+        .on_path(path)
+        .help("catalog files must be UTF-8 TOML; re-save the file as UTF-8")
+    }
+
+    pub fn not_a_file(path: &str) -> Self {
+        Self::new(
+            Code::Io,
+            format!("`{path}` is a folder, but a catalog file is expected here"),
+        )
+        .on_path(path)
+    }
+
+    // ---- loading ---------------------------------------------------------------------------
+
+    /// A TOML or serde error, classified by the message the toml crate produced.
+    pub fn toml(message: &str) -> Self {
+        let message = message.trim_end();
+        if let Some(rest) = message.strip_prefix("unknown field `") {
+            let (field, expected) = rest.split_once('`').unwrap_or((rest, ""));
+            let valid = backticked(expected);
+            let help = match crate::suggest::closest(field, valid.iter().map(String::as_str)) {
+                Some(best) => format!("did you mean `{best}`? valid fields: {}", valid.join(", ")),
+                None if valid.is_empty() => "this table takes no fields".to_string(),
+                None => format!("valid fields: {}", valid.join(", ")),
+            };
+            return Self::new(Code::UnknownField, format!("unknown field `{field}`")).help(help);
+        }
+        if message.starts_with("missing field") {
+            return Self::new(Code::MissingField, message.to_string());
+        }
+        let invalid = ["invalid type", "invalid value", "invalid length", "unknown variant"];
+        if invalid.iter().any(|p| message.starts_with(p)) {
+            let (message, help) = match message.split_once(", expected ") {
+                Some((what, expected)) => (what.to_string(), Some(format!("expected {expected}"))),
+                None => (message.to_string(), None),
+            };
+            return Self::new(Code::InvalidValue, message).help_opt(help);
+        }
+        let mut lines = message.lines();
+        let first = lines.next().unwrap_or("invalid TOML").to_string();
+        let rest: Vec<&str> = lines.map(str::trim).filter(|l| !l.is_empty()).collect();
+        let help = (!rest.is_empty()).then(|| rest.join("; "));
+        Self::new(Code::Syntax, first).help_opt(help)
+    }
+
+    pub fn misplaced_section(section: &str) -> Self {
+        Self::new(
+            Code::MisplacedSection,
+            format!("`[{section}]` may only appear in secretcat.toml"),
+        )
+        .help("fragments define keys, secrets and bundles; move this table to secretcat.toml")
+    }
+
+    pub fn missing_store() -> Self {
+        Self::new(Code::MissingStore, "secretcat.toml has no [store] table".into()).help(
+            "add [store] with at least `name` (the ESO store) and `mount` (the Vault KV v2 mount)",
+        )
+    }
+
+    pub fn duplicate(kind: &str, name: &str) -> Self {
+        Self::new(
+            Code::DuplicateDefinition,
+            format!("{kind} `{name}` is defined twice"),
+        )
+        .help("each name may be defined once across all catalog files; rename or remove one")
+    }
+
+    // ---- validation ------------------------------------------------------------------------
+
+    pub fn unknown_key(secret: &str, key: &str, closest: Option<&str>) -> Self {
+        let help = match closest {
+            Some(best) => format!("did you mean `{best}`?"),
+            None => format!("define it with a [keys.\"{key}\"] table"),
+        };
+        Self::new(
+            Code::UnknownKey,
+            format!("secret `{secret}` reads unknown key `{key}`"),
+        )
+        .help(help)
+    }
+
+    pub fn unknown_bundle(secret: &str, bundle: &str, closest: Option<&str>, all: &[&str]) -> Self {
+        let help = match closest {
+            Some(best) => format!("did you mean `{best}`?"),
+            None if all.is_empty() => "no bundles are defined: add a [bundles.NAME] table".into(),
+            None => format!("defined bundles: {}", all.join(", ")),
+        };
+        Self::new(
+            Code::UnknownBundle,
+            format!("secret `{secret}` belongs to unknown bundle `{bundle}`"),
+        )
+        .help(help)
+    }
+
+    pub fn unknown_environment(secret: &str, env: &str, closest: Option<&str>, all: &[&str]) -> Self {
+        let help = match closest {
+            Some(best) => format!("did you mean `{best}`?"),
+            None if all.is_empty() => "no environments are declared in secretcat.toml".into(),
+            None => format!("declared environments: {}", all.join(", ")),
+        };
+        Self::new(
+            Code::UnknownEnvironment,
+            format!("secret `{secret}` is limited to unknown environment `{env}`"),
+        )
+        .help(help)
+    }
+
+    pub fn missing_value_source(key: &str, seeding: &[&str]) -> Self {
+        Self::new(
+            Code::MissingValueSource,
+            format!("key `{key}` has no value source"),
+        )
+        .help(format!(
+            "environment(s) {} seed fixtures; add one of `fixture = \"...\"`, `generate = {{ length = N }}` or `external = \"where it comes from\"`",
+            seeding.join(", ")
+        ))
+    }
+
+    pub fn conflicting_value_sources(key: &str, sources: &[&str]) -> Self {
+        Self::new(
+            Code::ConflictingValueSources,
+            format!("key `{key}` has {} value sources: {}", sources.len(), sources.join(", ")),
+        )
+        .help("a key takes exactly one of `fixture`, `generate` or `external`")
+    }
+
+    pub fn invalid_length(key: &str, what: &str) -> Self {
+        Self::new(Code::InvalidLength, format!("key `{key}`: {what}"))
+    }
+
+    pub fn unknown_required_key(secret: &str, consumer: &str, data_key: &str, closest: Option<&str>, provided: &[&str]) -> Self {
+        let help = match closest {
+            Some(best) => format!("did you mean `{best}`? `{secret}` provides: {}", provided.join(", ")),
+            None => format!("`{secret}` provides: {}; add `data.{data_key}` to the secret or drop it from `requires`", provided.join(", ")),
+        };
+        Self::new(
+            Code::UnknownRequiredKey,
+            format!("consumer `{consumer}` requires `{data_key}`, which secret `{secret}` does not provide"),
+        )
+        .help(help)
+    }
+
+    pub fn empty_secret(secret: &str) -> Self {
+        Self::new(Code::EmptySecret, format!("secret `{secret}` has no data entries"))
+            .help("map at least one Secret data key to a Vault key: data.MY_KEY = \"vault-key\"")
+    }
+
+    pub fn duplicate_target(what: &str, name: &str, namespace: &str, first: &str, second: &str) -> Self {
+        Self::new(
+            Code::DuplicateTarget,
+            format!("secrets `{first}` and `{second}` both render {what} `{name}` in namespace `{namespace}`"),
+        )
+        .help("two owners of one object make Helm and Argo CD fight over it; give one secret another name or namespace")
+    }
+
+    pub fn duplicate_alias(alias: &str, first: &str, second: &str) -> Self {
+        Self::new(
+            Code::DuplicateAlias,
+            format!("keys `{first}` and `{second}` both have alias `{alias}` in the key map"),
+        )
+        .help("set `alias = \"...\"` on one of them")
+    }
+
+    pub fn invalid_name(what: &str, name: &str, rule: &str) -> Self {
+        Self::new(Code::InvalidName, format!("invalid {what} `{name}`: {rule}"))
+    }
+
+    pub fn invalid_data_key(secret: &str, key: &str) -> Self {
+        Self::new(
+            Code::InvalidDataKey,
+            format!("secret `{secret}` has data key `{key}`, which ESO rejects"),
+        )
+        .help("Secret data keys must match ^[-._a-zA-Z0-9]+$")
+    }
+
+    pub fn invalid_env_var(secret: &str, key: &str, bundle: &str) -> Self {
+        Self::new(
+            Code::InvalidEnvVar,
+            format!("secret `{secret}` in integration bundle `{bundle}` has data key `{key}`, which is not an environment variable name"),
+        )
+        .help("test runners read these with envFrom, which skips such keys silently; use [A-Za-z_][A-Za-z0-9_]*")
+    }
+
+    pub fn invalid_duration(value: &str) -> Self {
+        Self::new(
+            Code::InvalidDuration,
+            format!("`{value}` is not a Go duration"),
+        )
+        .help("use a number with a unit: 30s, 15m, 1h, 1h30m (0s means fetch once)")
+    }
+
+    pub fn invalid_output_path(path: &str, why: &str) -> Self {
+        Self::new(Code::InvalidOutputPath, format!("output path `{path}` {why}"))
+    }
+
+    pub fn template(name: &str, error: &str) -> Self {
+        Self::new(Code::Template, format!("template `{name}` failed: {error}")).on_path(name)
+    }
+
+    pub fn mount_prefix(key: &str, mount: &str) -> Self {
+        let stripped = key.strip_prefix(mount).unwrap_or(key).trim_start_matches('/');
+        Self::new(
+            Code::MountPrefix,
+            format!("key `{key}` starts with the store mount `{mount}/`"),
+        )
+        .help(format!(
+            "ESO strips a leading mount from remoteRef.key, so this reads `{stripped}`; name the key `{stripped}` (paths are relative to the mount)"
+        ))
+    }
+
+    pub fn fixture_too_short(key: &str, length: usize, min: u64) -> Self {
+        Self::new(
+            Code::FixtureTooShort,
+            format!("fixture of key `{key}` is {length} characters, below its min_length of {min}"),
+        )
+        .help("lengthen the fixture, or use `generate = { length = N }`")
+    }
+
+    pub fn unused_key(key: &str) -> Self {
+        Self::new(Code::UnusedKey, format!("key `{key}` is not read by any secret"))
+            .help("remove it, or map it into a secret's `data`")
+    }
+}
+
+/// The names inside backticks of a serde "expected one of `a`, `b`" list.
+fn backticked(text: &str) -> Vec<String> {
+    text.split('`').skip(1).step_by(2).map(str::to_string).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_kebab_case_and_documented() {
+        let mut names: Vec<&str> = Code::ALL.iter().map(|c| c.name()).collect();
+        for name in &names {
+            assert!(
+                name.chars().all(|c| c.is_ascii_lowercase() || c == '-' || c.is_ascii_digit()),
+                "{name}"
+            );
+        }
+        names.sort_unstable();
+        let before = names.len();
+        names.dedup();
+        assert_eq!(before, names.len(), "duplicate code name");
+        assert!(Code::ALL.iter().all(|c| c.description().ends_with('.')));
+    }
+
+    #[test]
+    fn unknown_field_lists_valid_fields_and_suggests_the_closest() {
+        let d = Diagnostic::toml("unknown field `bundel`, expected one of `bundle`, `namespace`, `owner`");
+        assert_eq!(d.code, Code::UnknownField);
+        assert_eq!(d.message, "unknown field `bundel`");
+        assert_eq!(
+            d.help.as_deref(),
+            Some("did you mean `bundle`? valid fields: bundle, namespace, owner")
+        );
+    }
+
+    #[test]
+    fn type_errors_split_the_expectation_into_the_hint() {
+        let d = Diagnostic::toml("invalid type: integer `5`, expected a string");
+        assert_eq!(d.code, Code::InvalidValue);
+        assert_eq!(d.message, "invalid type: integer `5`");
+        assert_eq!(d.help.as_deref(), Some("expected a string"));
+        assert_eq!(Diagnostic::toml("missing field `kind`").code, Code::MissingField);
+        assert_eq!(Diagnostic::toml("invalid table header\nexpected `.`, `]`").code, Code::Syntax);
+    }
+}

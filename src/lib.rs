@@ -1,0 +1,56 @@
+//! secretcat: a declarative fixture catalog compiler for Vault + External Secrets Operator
+//! platforms. The pipeline runs one way: `load` → `validate` → `model` → `render` → `emit`;
+//! `cli` is a thin shell over it and the only place that decides exit codes.
+
+pub mod cli;
+pub mod diagnostics;
+pub mod emit;
+pub mod inventory;
+pub mod load;
+pub mod model;
+pub mod render;
+pub mod report;
+pub mod source;
+pub mod suggest;
+pub mod validate;
+
+use std::path::Path;
+
+use diagnostics::{Diagnostic, Severity};
+use model::Catalog;
+use source::Files;
+
+/// A catalog taken through load and validate.
+pub struct Compiled {
+    pub files: Files,
+    /// `None` when the catalog could not be compiled at all (no store, unreadable).
+    pub catalog: Option<Catalog>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Compiled {
+    pub fn has_errors(&self) -> bool {
+        self.catalog.is_none() || self.diagnostics.iter().any(|d| d.severity == Severity::Error)
+    }
+}
+
+/// Load and validate the catalog in `catalog_dir`; `root` is where outputs are written, used to
+/// name the catalog in file headers.
+pub fn compile(catalog_dir: &Path, root: &Path) -> Compiled {
+    let mut files = Files::default();
+    let mut diagnostics = Vec::new();
+    let raw = load::load(catalog_dir, &mut files, &mut diagnostics);
+    let catalog = validate::validate(raw, catalog_label(catalog_dir, root), &mut diagnostics);
+    Compiled { files, catalog, diagnostics }
+}
+
+/// The catalog folder as headers name it: relative to the root when it lies below it.
+fn catalog_label(catalog_dir: &Path, root: &Path) -> String {
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let (dir, root) = (absolute(catalog_dir), absolute(root));
+    let label = match dir.strip_prefix(&root) {
+        Ok(relative) if !relative.as_os_str().is_empty() => relative.to_path_buf(),
+        _ => dir.file_name().map(Into::into).unwrap_or_else(|| dir.clone()),
+    };
+    label.to_string_lossy().replace('\\', "/")
+}

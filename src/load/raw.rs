@@ -1,0 +1,397 @@
+//! The catalog as written: one `RawFile` per TOML file, every name and value with its span. These
+//! types are the user's contract (field names never change) and, through their doc comments, the
+//! JSON Schema editors complete from.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+
+use super::spanned::Spanned;
+
+pub type Name = Spanned<String>;
+
+/// A secretcat catalog file: `secretcat.toml` (store, environments, bundles, outputs) or a
+/// fragment (keys, secrets, bundles). All files of a catalog are merged into one model.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "secretcat catalog")]
+pub struct RawFile {
+    /// Path or URL of this schema; accepted and ignored, like the `#:schema` directive.
+    #[serde(rename = "$schema")]
+    pub schema: Option<String>,
+    /// The External Secrets Operator store every ExternalSecret reads from (secretcat.toml only).
+    pub store: Option<Spanned<RawStore>>,
+    /// Deployment environments, by name (secretcat.toml only).
+    #[serde(default)]
+    #[schemars(example = example_environments())]
+    pub environments: BTreeMap<Name, Spanned<RawEnvironment>>,
+    /// Groups of secrets rendered into one values file, by name.
+    #[serde(default)]
+    pub bundles: BTreeMap<Name, Spanned<RawBundle>>,
+    /// Where the outputs are written, relative to the repository root (secretcat.toml only).
+    pub outputs: Option<Spanned<RawOutputs>>,
+    /// Vault KV entries, by path relative to the store mount (`platform-db-url`, `gitlab/tokens/dev`).
+    #[serde(default)]
+    pub keys: BTreeMap<Name, Spanned<RawKey>>,
+    /// Kubernetes Secrets, each produced by one ExternalSecret, by Secret name.
+    #[serde(default)]
+    pub secrets: BTreeMap<Name, Spanned<RawSecret>>,
+}
+
+fn example_environments() -> serde_json::Value {
+    serde_json::json!({ "local": { "fixtures": true }, "production": { "fixtures": false } })
+}
+
+/// The ESO store (Vault KV v2) that every ExternalSecret of the catalog reads from.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawStore {
+    /// Kind of the ESO store.
+    pub kind: Option<Spanned<StoreKind>>,
+    /// Name of the store resource, referenced by every ExternalSecret's `secretStoreRef`.
+    #[schemars(example = &"ameide-vault")]
+    pub name: Name,
+    /// Vault KV v2 mount the keys live under (the store's `path`). Key paths are relative to it.
+    #[schemars(example = &"secret")]
+    pub mount: Name,
+    /// Default `remoteRef.property` of every data entry.
+    #[schemars(default = "default_property", example = &"value")]
+    pub property: Option<Name>,
+    /// Default `refreshInterval` of every ExternalSecret, as a Go duration.
+    #[schemars(default = "default_refresh_interval", example = &"1h")]
+    pub refresh_interval: Option<Name>,
+    /// Vault address, written to the key map for the store's chart.
+    #[schemars(example = &"http://vault-core.vault.svc.cluster.local:8200")]
+    pub server: Option<Name>,
+}
+
+fn default_property() -> &'static str {
+    "value"
+}
+fn default_refresh_interval() -> &'static str {
+    "1h"
+}
+
+/// Kind of the ESO store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+pub enum StoreKind {
+    /// A cluster-wide store any namespace may read from.
+    ClusterSecretStore,
+    /// A namespaced store.
+    SecretStore,
+}
+
+/// A deployment environment.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawEnvironment {
+    /// Whether development fixtures may be seeded into Vault here (true for local and dev).
+    #[serde(default)]
+    pub fixtures: Spanned<bool>,
+    /// What this environment is.
+    pub description: Option<String>,
+}
+
+impl Default for Spanned<bool> {
+    fn default() -> Self {
+        Spanned::new(false, 0..0)
+    }
+}
+
+/// A group of secrets rendered into one values file.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(extend("x-taplo" = { "initKeys": ["kind", "namespace"] }))]
+pub struct RawBundle {
+    /// How the bundle is shipped: a Layer 15 release, the integration-test release, or a service chart.
+    pub kind: Spanned<BundleKind>,
+    /// Helm release that applies the bundle (default: `vault-secrets-<bundle>` for layer15, else the bundle name).
+    #[schemars(example = &"vault-secrets-platform")]
+    pub release: Option<Name>,
+    /// Namespace of the bundle's secrets (a secret may override it).
+    #[schemars(example = &"ameide")]
+    pub namespace: Name,
+    /// Team that owns the bundle.
+    pub owner: Option<Name>,
+    /// What the bundle holds and why it exists.
+    pub description: Option<String>,
+}
+
+/// How a bundle is shipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BundleKind {
+    /// Platform-wide secrets applied by a Layer 15 release (`vault-secrets-<bundle>.yaml`).
+    Layer15,
+    /// Integration-test secrets (`integration-secrets.yaml`); data keys must be env var names.
+    Integration,
+    /// Service-owned ExternalSecrets shipped with the service's chart.
+    Chart,
+}
+
+/// Output paths, relative to the repository root. `{bundle}` and `{release}` expand per bundle.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawOutputs {
+    /// Folder of every output below (default `generated`).
+    #[schemars(default = "out_dir")]
+    pub dir: Option<Name>,
+    /// Store settings and key map (default `vault-secrets.base.yaml`).
+    #[schemars(default = "out_key_map")]
+    pub key_map: Option<Name>,
+    /// One file per layer15 bundle (default `vault-secrets-{bundle}.yaml`).
+    #[schemars(default = "out_layer15")]
+    pub layer15: Option<Name>,
+    /// One file per integration bundle (default `{release}.yaml`).
+    #[schemars(default = "out_integration")]
+    pub integration: Option<Name>,
+    /// One file per chart bundle (default `charts/{bundle}/externalsecrets.yaml`).
+    #[schemars(default = "out_chart")]
+    pub chart: Option<Name>,
+    /// The bootstrap fixture map (default `foundation-vault-bootstrap.fixtures.yaml`).
+    #[schemars(default = "out_fixtures")]
+    pub fixtures: Option<Name>,
+    /// The catalog's JSON Schema (default `catalog.schema.json`).
+    #[schemars(default = "out_schema")]
+    pub schema: Option<Name>,
+    /// The service map and ownership document (default `SECRETS.md`).
+    #[schemars(default = "out_docs")]
+    pub docs: Option<Name>,
+}
+
+fn out_dir() -> &'static str {
+    crate::model::OutputPaths::DEFAULT.dir
+}
+fn out_key_map() -> &'static str {
+    crate::model::OutputPaths::DEFAULT.key_map
+}
+fn out_layer15() -> &'static str {
+    crate::model::OutputPaths::DEFAULT.layer15
+}
+fn out_integration() -> &'static str {
+    crate::model::OutputPaths::DEFAULT.integration
+}
+fn out_chart() -> &'static str {
+    crate::model::OutputPaths::DEFAULT.chart
+}
+fn out_fixtures() -> &'static str {
+    crate::model::OutputPaths::DEFAULT.fixtures
+}
+fn out_schema() -> &'static str {
+    crate::model::OutputPaths::DEFAULT.schema
+}
+fn out_docs() -> &'static str {
+    crate::model::OutputPaths::DEFAULT.docs
+}
+
+/// One Vault KV v2 entry. Exactly one of `fixture`, `generate` or `external` gives its value.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(extend("x-taplo" = { "initKeys": ["owner", "description", "fixture"] }))]
+pub struct RawKey {
+    /// Logical name in the key map (default: lowerCamelCase of the path).
+    #[schemars(example = &"grafanaUser")]
+    pub alias: Option<Name>,
+    /// Team that owns the key.
+    #[schemars(example = &"platform")]
+    pub owner: Option<Name>,
+    /// What the value is.
+    pub description: Option<String>,
+    /// Literal development value, seeded by the bootstrap job where fixtures are allowed.
+    #[schemars(example = &"platform_dev_password")]
+    pub fixture: Option<Spanned<String>>,
+    /// A stable per-cluster random value, emitted as `__generate__` in the fixture map.
+    pub generate: Option<Spanned<RawGenerate>>,
+    /// No fixture: where the real value comes from (Azure Key Vault, an operator, a person).
+    #[schemars(example = &"Azure Key Vault ameidekv: ghcr-token")]
+    pub external: Option<Spanned<String>>,
+    /// Minimum length of the value; a shorter fixture is a finding.
+    pub min_length: Option<Spanned<u64>>,
+    /// How to rotate the value.
+    pub rotation: Option<String>,
+}
+
+/// A generated random value.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawGenerate {
+    /// Number of characters.
+    #[schemars(example = 32)]
+    pub length: Spanned<u64>,
+    /// Characters to draw from.
+    pub charset: Option<Charset>,
+}
+
+/// Characters of a generated value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Charset {
+    /// Letters and digits (the default).
+    Alphanumeric,
+    /// Lowercase hexadecimal digits.
+    Hex,
+    /// URL-safe base64 alphabet.
+    Base64url,
+}
+
+/// One Kubernetes Secret, produced by one ExternalSecret.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(extend("x-taplo" = { "initKeys": ["bundle", "owner", "description", "data", "consumers"] }))]
+pub struct RawSecret {
+    /// Bundle that renders this secret's ExternalSecret.
+    #[schemars(example = &"platform")]
+    pub bundle: Name,
+    /// Namespace of the Secret (default: the bundle's).
+    pub namespace: Option<Name>,
+    /// Team that owns the secret.
+    #[schemars(example = &"platform")]
+    pub owner: Option<Name>,
+    /// Name of the Kubernetes Secret (default: this secret's catalog name). Lets one catalog
+    /// describe same-named Secrets in different namespaces.
+    pub target: Option<Name>,
+    /// Name of the ExternalSecret (default `<secret>-sync`).
+    pub external_secret: Option<Name>,
+    /// Kubernetes Secret type, e.g. `kubernetes.io/dockerconfigjson`.
+    #[serde(rename = "type")]
+    #[schemars(example = &"kubernetes.io/dockerconfigjson")]
+    pub secret_type: Option<Name>,
+    /// ESO `target.template`: Secret data rendered from the fetched values.
+    pub template: Option<Spanned<RawTemplate>>,
+    /// `refreshInterval` of this ExternalSecret (default: the store's), as a Go duration.
+    #[schemars(example = &"1m")]
+    pub refresh_interval: Option<Name>,
+    /// Environments this secret exists in (default: all).
+    pub environments: Option<Spanned<Vec<Name>>>,
+    /// Secret data key → Vault key path, or `{ key, property }`.
+    #[serde(default)]
+    pub data: BTreeMap<Name, Spanned<RawDataRef>>,
+    /// Workloads that read this secret, and the data keys each needs.
+    #[serde(default)]
+    pub consumers: Vec<Spanned<RawConsumer>>,
+    /// How to rotate the secret's values.
+    pub rotation: Option<String>,
+    /// What the secret is for.
+    pub description: Option<String>,
+}
+
+/// ESO `target.template` of a secret.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawTemplate {
+    /// Template data: Secret data key → ESO (Go) template over the fetched data keys.
+    #[serde(default)]
+    pub data: BTreeMap<Name, Spanned<String>>,
+    /// `Replace` keeps only templated keys; `Merge` keeps fetched keys beside them.
+    pub merge_policy: Option<MergePolicy>,
+    /// ESO template engine version.
+    pub engine_version: Option<EngineVersion>,
+}
+
+/// ESO template merge policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+pub enum MergePolicy {
+    /// Only the templated keys end up in the Secret.
+    Replace,
+    /// Templated keys are merged with the fetched keys.
+    Merge,
+}
+
+/// ESO template engine version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EngineVersion {
+    /// The current engine (sprig functions, `{{ .key }}`).
+    V2,
+}
+
+/// One Secret data entry: a Vault key path, or a table with a property.
+#[derive(Debug, JsonSchema)]
+#[schemars(untagged)]
+pub enum RawDataRef {
+    /// Vault key path; the property is the store's default.
+    Key(String),
+    /// Vault key path with an explicit property or decoding.
+    Table(RawDataTable),
+}
+
+/// A data entry with an explicit property or decoding.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawDataTable {
+    /// Vault key path, relative to the mount.
+    pub key: Name,
+    /// Field of the Vault entry to read (default: the store's `property`).
+    pub property: Option<Name>,
+    /// ESO `decodingStrategy` of the fetched value.
+    pub decoding_strategy: Option<DecodingStrategy>,
+}
+
+/// ESO `remoteRef.decodingStrategy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+pub enum DecodingStrategy {
+    /// Use the value as stored (the default).
+    None,
+    /// Decode standard base64.
+    Base64,
+    /// Decode URL-safe base64.
+    Base64URL,
+    /// Decode base64 of either alphabet when the value is base64.
+    Auto,
+}
+
+impl<'de> Deserialize<'de> for RawDataRef {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct DataRefVisitor;
+        impl<'de> Visitor<'de> for DataRefVisitor {
+            type Value = RawDataRef;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a Vault key path or a table { key, property }")
+            }
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<RawDataRef, E> {
+                Ok(RawDataRef::Key(value.to_string()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawDataRef, A::Error> {
+                RawDataTable::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(RawDataRef::Table)
+            }
+        }
+        deserializer.deserialize_any(DataRefVisitor)
+    }
+}
+
+/// A workload that reads a secret.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawConsumer {
+    /// Workload name (Deployment, Job, test runner).
+    #[schemars(example = &"db-migrations")]
+    pub name: Name,
+    /// How the workload reads the secret.
+    pub via: Spanned<Via>,
+    /// Data keys the workload needs; each must be provided by the secret.
+    #[serde(default)]
+    pub requires: Vec<Name>,
+}
+
+/// How a workload reads a secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Via {
+    /// A chart value naming one existing Secret.
+    ExistingSecret,
+    /// A chart value listing several existing Secrets (db-migrations).
+    ExistingSecrets,
+    /// A chart value listing extra Secrets to mount or expose.
+    ExtraSecretRefs,
+    /// `envFrom[].secretRef`: every data key becomes an environment variable.
+    EnvFrom,
+    /// `env[].valueFrom.secretKeyRef`: single data keys.
+    SecretKeyRef,
+    /// A `secret` volume.
+    Volume,
+    /// `imagePullSecrets`.
+    ImagePullSecrets,
+}

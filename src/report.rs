@@ -1,0 +1,281 @@
+//! The one place diagnostics and drift are turned into text: compiler-style for people, JSON for
+//! tools, `::error` workflow commands for GitHub Actions.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::diagnostics::{Diagnostic, Label, Severity};
+use crate::emit::Drift;
+use crate::source::Files;
+
+/// Output format of `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Github,
+}
+
+/// Version of the `--format json` document; bumped on any incompatible change.
+pub const JSON_VERSION: u32 = 1;
+
+fn severity_word(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Finding => "finding",
+        Severity::Warning => "warning",
+    }
+}
+
+/// A diagnostic as a compiler would print it: headline, location, quoted line, underline, help.
+pub fn text(files: &Files, diagnostic: &Diagnostic) -> String {
+    let mut out = format!(
+        "{}[{}]: {}\n",
+        severity_word(diagnostic.severity),
+        diagnostic.code.name(),
+        diagnostic.message
+    );
+    let labels: Vec<&Label> = diagnostic.primary.iter().chain(&diagnostic.secondary).collect();
+    let gutter = labels
+        .iter()
+        .map(|l| files.get(l.file).position(l.span.start).line.to_string().len())
+        .max()
+        .unwrap_or(1);
+    let pad = " ".repeat(gutter);
+    for (i, label) in labels.iter().enumerate() {
+        let file = files.get(label.file);
+        let span = file.clamp(label.span.clone());
+        let start = file.position(span.start);
+        let arrow = if i == 0 { "-->" } else { ":::" };
+        let _ = writeln!(out, "{pad}{arrow} {}:{}:{}", file.display, start.line, start.column);
+        let line_text = file.line_text(start.line);
+        let _ = writeln!(out, "{pad} |");
+        let _ = writeln!(out, "{:>gutter$} | {line_text}", start.line);
+        let line_chars = line_text.chars().count();
+        let span_chars = file.text[span.clone()].lines().next().map_or(0, |l| l.chars().count());
+        let width = span_chars.min(line_chars.saturating_sub(start.column - 1)).max(1);
+        let mark = if i == 0 { "^" } else { "-" };
+        let underline = format!("{}{}", " ".repeat(start.column - 1), mark.repeat(width));
+        let text = if label.text.is_empty() { String::new() } else { format!(" {}", label.text) };
+        let _ = writeln!(out, "{pad} | {underline}{text}");
+    }
+    if labels.is_empty() {
+        if let Some(path) = &diagnostic.path {
+            let _ = writeln!(out, "{pad}--> {path}");
+        }
+    }
+    if let Some(help) = &diagnostic.help {
+        let _ = writeln!(out, "{pad} = help: {help}");
+    }
+    out
+}
+
+/// A drift entry for people; `diff` adds the unified diff of a changed file.
+pub fn drift_text(drift: &Drift) -> String {
+    match drift {
+        Drift::Changed { path, diff } => format!("changed: {path} differs from the catalog\n{diff}"),
+        Drift::Missing { path } => format!("missing: {path} is produced by the catalog but does not exist\n"),
+        Drift::Orphaned { path } => {
+            format!("orphaned: {path} carries secretcat's header but the catalog no longer produces it\n")
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct JsonLocation<'a> {
+    file: &'a str,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonDiagnostic<'a> {
+    code: &'static str,
+    severity: Severity,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<JsonLocation<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    related: Vec<JsonLocation<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+enum JsonDrift<'a> {
+    Changed { path: &'a str, diff: &'a str },
+    Missing { path: &'a str },
+    Orphaned { path: &'a str },
+}
+
+#[derive(Serialize, Default)]
+struct Summary {
+    errors: usize,
+    findings: usize,
+    warnings: usize,
+    changed: usize,
+    missing: usize,
+    orphaned: usize,
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    version: u32,
+    diagnostics: Vec<JsonDiagnostic<'a>>,
+    drift: Vec<JsonDrift<'a>>,
+    summary: Summary,
+}
+
+fn location<'a>(files: &'a Files, label: &'a Label) -> JsonLocation<'a> {
+    let file = files.get(label.file);
+    let span = file.clamp(label.span.clone());
+    let (start, end) = (file.position(span.start), file.position(span.end));
+    JsonLocation {
+        file: &file.display,
+        line: start.line,
+        column: start.column,
+        end_line: end.line,
+        end_column: end.column,
+        message: &label.text,
+    }
+}
+
+/// The versioned JSON document of `check --format json`.
+pub fn json(files: &Files, diagnostics: &[Diagnostic], drift: &[Drift]) -> String {
+    let mut summary = Summary::default();
+    for d in diagnostics {
+        match d.severity {
+            Severity::Error => summary.errors += 1,
+            Severity::Finding => summary.findings += 1,
+            Severity::Warning => summary.warnings += 1,
+        }
+    }
+    let drift = drift
+        .iter()
+        .map(|d| match d {
+            Drift::Changed { path, diff } => {
+                summary.changed += 1;
+                JsonDrift::Changed { path, diff }
+            }
+            Drift::Missing { path } => {
+                summary.missing += 1;
+                JsonDrift::Missing { path }
+            }
+            Drift::Orphaned { path } => {
+                summary.orphaned += 1;
+                JsonDrift::Orphaned { path }
+            }
+        })
+        .collect();
+    let report = JsonReport {
+        version: JSON_VERSION,
+        diagnostics: diagnostics
+            .iter()
+            .map(|d| JsonDiagnostic {
+                code: d.code.name(),
+                severity: d.severity,
+                message: &d.message,
+                location: d.primary.as_ref().map(|l| location(files, l)),
+                related: d.secondary.iter().map(|l| location(files, l)).collect(),
+                path: d.path.as_deref(),
+                help: d.help.as_deref(),
+            })
+            .collect(),
+        drift,
+        summary,
+    };
+    let mut text = serde_json::to_string_pretty(&report).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// GitHub Actions workflow commands: one annotation per diagnostic and drifted file.
+pub fn github(files: &Files, diagnostics: &[Diagnostic], drift: &[Drift]) -> String {
+    let mut out = String::new();
+    for d in diagnostics {
+        let level = match d.severity {
+            Severity::Error | Severity::Finding => "error",
+            Severity::Warning => "warning",
+        };
+        let mut properties = Vec::new();
+        if let Some(label) = &d.primary {
+            let loc = location(files, label);
+            properties.push(format!("file={}", escape_property(loc.file)));
+            properties.push(format!("line={}", loc.line));
+            properties.push(format!("col={}", loc.column));
+        } else if let Some(path) = &d.path {
+            properties.push(format!("file={}", escape_property(path)));
+        }
+        properties.push(format!("title={}", escape_property(&format!("secretcat {}", d.code.name()))));
+        let mut message = d.message.clone();
+        if let Some(help) = &d.help {
+            message.push_str("\nhelp: ");
+            message.push_str(help);
+        }
+        let _ = writeln!(out, "::{level} {}::{}", properties.join(","), escape_data(&message));
+    }
+    for entry in drift {
+        let (title, message) = match entry {
+            Drift::Changed { path, .. } => ("changed", format!("{path} differs from the catalog; run `secretcat generate`")),
+            Drift::Missing { path } => ("missing", format!("{path} is missing; run `secretcat generate`")),
+            Drift::Orphaned { path } => ("orphaned", format!("{path} is no longer produced by the catalog; run `secretcat generate` to remove it")),
+        };
+        let _ = writeln!(
+            out,
+            "::error file={},title={}::{}",
+            escape_property(entry.path()),
+            escape_property(&format!("secretcat drift: {title}")),
+            escape_data(&message)
+        );
+    }
+    out
+}
+
+fn escape_data(text: &str) -> String {
+    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostics::Diagnostic;
+    use std::path::Path;
+
+    #[test]
+    fn text_points_at_the_span_with_a_hint() {
+        let mut files = Files::default();
+        let id = files.add(Path::new("catalog/a.toml"), "[secrets.x]\ndata.A = \"platform-db-ulr\"\n".into());
+        let d = Diagnostic::unknown_key("x", "platform-db-ulr", Some("platform-db-url")).at(id, 21..38, "no key with this path");
+        assert_eq!(
+            text(&files, &d),
+            "error[unknown-key]: secret `x` reads unknown key `platform-db-ulr`\n \
+             --> catalog/a.toml:2:10\n  |\n2 | data.A = \"platform-db-ulr\"\n  |          ^^^^^^^^^^^^^^^^^ no key with this path\n  \
+             = help: did you mean `platform-db-url`?\n"
+        );
+    }
+
+    #[test]
+    fn github_annotations_escape_newlines_and_point_at_lines() {
+        let mut files = Files::default();
+        let id = files.add(Path::new("catalog/a.toml"), "a\nb = 1\n".into());
+        let d = Diagnostic::unused_key("b").at(id, 2..3, "");
+        let out = github(&files, &[d], &[Drift::Missing { path: "generated/x.yaml".into() }]);
+        assert_eq!(
+            out,
+            "::warning file=catalog/a.toml,line=2,col=1,title=secretcat unused-key::key `b` is not read by any secret%0Ahelp: remove it, or map it into a secret's `data`\n\
+             ::error file=generated/x.yaml,title=secretcat drift%3A missing::generated/x.yaml is missing; run `secretcat generate`\n"
+        );
+    }
+}

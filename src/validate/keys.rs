@@ -1,0 +1,140 @@
+//! Validation of `[keys.*]`: paths, aliases, exactly one value source, lengths.
+
+use std::collections::BTreeMap;
+
+use heck::ToLowerCamelCase;
+
+use super::{Ctx, names};
+use crate::diagnostics::Diagnostic;
+use crate::load::Def;
+use crate::load::raw::{Charset, RawKey};
+use crate::load::spanned::Spanned;
+use crate::model::{Environment, Key, Origin, Store, ValueSource};
+
+pub(super) fn compile(
+    ctx: &mut Ctx,
+    raw: BTreeMap<String, Def<RawKey>>,
+    store: &Store,
+    environments: &BTreeMap<String, Environment>,
+) -> BTreeMap<String, Key> {
+    let seeding: Vec<&str> = environments
+        .values()
+        .filter(|e| e.fixtures)
+        .map(|e| e.name.as_str())
+        .collect();
+    let mut keys = BTreeMap::new();
+    // Alias → (key path, file, span) of its first holder, to report both sides of a clash.
+    let mut aliases: BTreeMap<String, (String, Origin)> = BTreeMap::new();
+    for (path, def) in raw {
+        let file = def.file;
+        let name = Spanned::new(path.clone(), def.name_span.clone());
+        ctx.check_name("key path", file, &name, names::vault_path(&path));
+        if path.starts_with(&format!("{}/", store.mount)) {
+            ctx.push(Diagnostic::mount_prefix(&path, &store.mount).at(file, name.span.clone(), "read as a path below the mount"));
+        }
+        let raw = def.value.value;
+        let alias = match &raw.alias {
+            Some(alias) => {
+                ctx.check_name("alias", file, alias, names::alias(alias));
+                alias.clone()
+            }
+            None => Spanned::new(path.to_lower_camel_case(), name.span.clone()),
+        };
+        let origin = Origin { file, span: def.name_span.clone() };
+        match aliases.get(&alias.value) {
+            Some((first, first_origin)) => ctx.push(
+                Diagnostic::duplicate_alias(&alias.value, first, &path)
+                    .at(file, alias.span.clone(), "alias used again here")
+                    .also(first_origin.file, first_origin.span.clone(), "first used here"),
+            ),
+            None => {
+                aliases.insert(alias.value.clone(), (path.clone(), Origin { file, span: alias.span.clone() }));
+            }
+        }
+        if let Some(owner) = &raw.owner {
+            ctx.check_name("owner", file, owner, names::simple_name(owner));
+        }
+        let source = value_source(ctx, &path, &name, file, &raw, &seeding);
+        let min_length = raw.min_length.as_ref().map(|m| m.value);
+        if let Some(min) = &raw.min_length {
+            if min.value == 0 {
+                ctx.push(Diagnostic::invalid_length(&path, "min_length must be at least 1").at(file, min.span.clone(), ""));
+            }
+            match (&source, &raw.generate, &raw.fixture) {
+                (ValueSource::Generate { length, .. }, Some(generate), _) if *length < min.value => ctx.push(
+                    Diagnostic::invalid_length(&path, &format!("generates {length} characters, below its min_length of {}", min.value))
+                        .at(file, generate.value.length.span.clone(), "")
+                        .also(file, min.span.clone(), "min_length set here"),
+                ),
+                (ValueSource::Fixture(value), _, Some(fixture)) if (value.chars().count() as u64) < min.value => ctx.push(
+                    Diagnostic::fixture_too_short(&path, value.chars().count(), min.value)
+                        .at(file, fixture.span.clone(), "")
+                        .also(file, min.span.clone(), "min_length set here"),
+                ),
+                _ => {}
+            }
+        }
+        keys.insert(
+            path.clone(),
+            Key {
+                path,
+                alias: alias.value,
+                owner: raw.owner.map(|o| o.value),
+                description: raw.description,
+                source,
+                min_length,
+                rotation: raw.rotation,
+                used_by: Vec::new(),
+                origin,
+            },
+        );
+    }
+    keys
+}
+
+fn value_source(
+    ctx: &mut Ctx,
+    path: &str,
+    name: &Spanned<String>,
+    file: crate::source::FileId,
+    raw: &RawKey,
+    seeding: &[&str],
+) -> ValueSource {
+    let mut given = Vec::new();
+    if let Some(fixture) = &raw.fixture {
+        given.push(("fixture", fixture.span.clone()));
+    }
+    if let Some(generate) = &raw.generate {
+        given.push(("generate", generate.span.clone()));
+    }
+    if let Some(external) = &raw.external {
+        given.push(("external", external.span.clone()));
+    }
+    if given.len() > 1 {
+        let kinds: Vec<&str> = given.iter().map(|(kind, _)| *kind).collect();
+        let mut diagnostic = Diagnostic::conflicting_value_sources(path, &kinds).at(file, given[1].1.clone(), "second value source");
+        for (kind, span) in given.iter().take(1).chain(given.iter().skip(2)) {
+            diagnostic = diagnostic.also(file, span.clone(), format!("`{kind}` given here"));
+        }
+        ctx.push(diagnostic);
+    }
+    if let Some(generate) = &raw.generate {
+        if generate.value.length.value == 0 {
+            ctx.push(Diagnostic::invalid_length(path, "generate length must be at least 1").at(file, generate.value.length.span.clone(), ""));
+        }
+    }
+    match (&raw.fixture, &raw.generate, &raw.external) {
+        (Some(fixture), _, _) => ValueSource::Fixture(fixture.value.clone()),
+        (None, Some(generate), _) => ValueSource::Generate {
+            length: generate.value.length.value,
+            charset: generate.value.charset.unwrap_or(Charset::Alphanumeric),
+        },
+        (None, None, Some(external)) => ValueSource::External(Some(external.value.clone())),
+        (None, None, None) => {
+            if !seeding.is_empty() {
+                ctx.push(Diagnostic::missing_value_source(path, seeding).at(file, name.span.clone(), "no fixture, generate or external"));
+            }
+            ValueSource::External(None)
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! Stage 2, validate: turn the merged `RawCatalog` into the compiled `Catalog`, resolving every
+//! reference and checking every name. All problems are collected before anything is decided.
+
+mod keys;
+pub mod names;
+mod outputs;
+mod secrets;
+
+use std::collections::BTreeMap;
+
+use crate::diagnostics::Diagnostic;
+use crate::load::raw::{BundleKind, StoreKind};
+use crate::load::spanned::Spanned;
+use crate::load::{Def, RawCatalog};
+use crate::model::{Bundle, Catalog, Environment, Origin, Store};
+use crate::source::FileId;
+
+/// Diagnostics collected while validating, with the file each span belongs to.
+pub(crate) struct Ctx<'a> {
+    pub diagnostics: &'a mut Vec<Diagnostic>,
+}
+
+impl Ctx<'_> {
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    /// Report `rule` (if any) for a name at `file`/`name`.
+    pub fn check_name(&mut self, what: &str, file: FileId, name: &Spanned<String>, rule: Option<String>) {
+        if let Some(rule) = rule {
+            self.push(Diagnostic::invalid_name(what, &name.value, &rule).at(file, name.span.clone(), ""));
+        }
+    }
+
+    pub fn check_duration(&mut self, file: FileId, value: &Spanned<String>) {
+        if !names::go_duration(&value.value) {
+            self.push(Diagnostic::invalid_duration(&value.value).at(file, value.span.clone(), ""));
+        }
+    }
+}
+
+/// Compile the merged catalog. Returns `None` only when there is no store to compile against;
+/// otherwise a catalog is returned even with errors, and the caller decides from `diagnostics`.
+pub fn validate(raw: RawCatalog, catalog_dir: String, diagnostics: &mut Vec<Diagnostic>) -> Option<Catalog> {
+    let mut ctx = Ctx { diagnostics };
+    let (store_file, raw_store) = raw.store?;
+    let store = compile_store(&mut ctx, store_file, raw_store.value);
+    let environments = compile_environments(&mut ctx, raw.environments);
+    let mut bundles = compile_bundles(&mut ctx, raw.bundles);
+    let outputs = outputs::compile(&mut ctx, raw.outputs, &bundles);
+    let mut keys = keys::compile(&mut ctx, raw.keys, &store, &environments);
+    let secrets = secrets::compile(&mut ctx, raw.secrets, &store, &environments, &bundles, &keys);
+
+    for secret in secrets.values() {
+        if let Some(bundle) = bundles.get_mut(&secret.bundle) {
+            bundle.secrets.push(secret.name.clone());
+        }
+        for data in secret.data.values() {
+            if let Some(key) = keys.get_mut(&data.key) {
+                if key.used_by.last() != Some(&secret.name) {
+                    key.used_by.push(secret.name.clone());
+                }
+            }
+        }
+    }
+    for key in keys.values() {
+        if key.used_by.is_empty() {
+            ctx.push(Diagnostic::unused_key(&key.path).at(key.origin.file, key.origin.span.clone(), "defined here"));
+        }
+    }
+    Some(Catalog {
+        catalog_dir,
+        store,
+        environments,
+        bundles,
+        keys,
+        secrets,
+        outputs,
+    })
+}
+
+fn compile_store(ctx: &mut Ctx, file: FileId, raw: crate::load::raw::RawStore) -> Store {
+    ctx.check_name("store name", file, &raw.name, names::dns1123_subdomain(&raw.name));
+    ctx.check_name("store mount", file, &raw.mount, names::vault_path(&raw.mount));
+    if let Some(property) = &raw.property {
+        if property.is_empty() {
+            ctx.check_name("store property", file, property, Some("must not be empty".into()));
+        }
+    }
+    if let Some(interval) = &raw.refresh_interval {
+        ctx.check_duration(file, interval);
+    }
+    Store {
+        kind: raw.kind.map_or(StoreKind::ClusterSecretStore, |k| k.value),
+        name: raw.name.value,
+        mount: raw.mount.value,
+        property: raw.property.map_or_else(|| "value".into(), |p| p.value),
+        refresh_interval: raw.refresh_interval.map_or_else(|| "1h".into(), |r| r.value),
+        server: raw.server.map(|s| s.value),
+    }
+}
+
+fn compile_environments(
+    ctx: &mut Ctx,
+    raw: BTreeMap<String, Def<crate::load::raw::RawEnvironment>>,
+) -> BTreeMap<String, Environment> {
+    raw.into_iter()
+        .map(|(name, def)| {
+            let spanned = Spanned::new(name.clone(), def.name_span.clone());
+            ctx.check_name("environment name", def.file, &spanned, names::dns1123_label(&name, 63));
+            let env = Environment {
+                name: name.clone(),
+                fixtures: def.value.value.fixtures.value,
+                description: def.value.value.description,
+            };
+            (name, env)
+        })
+        .collect()
+}
+
+fn compile_bundles(
+    ctx: &mut Ctx,
+    raw: BTreeMap<String, Def<crate::load::raw::RawBundle>>,
+) -> BTreeMap<String, Bundle> {
+    raw.into_iter()
+        .map(|(name, def)| {
+            let file = def.file;
+            let spanned = Spanned::new(name.clone(), def.name_span.clone());
+            ctx.check_name("bundle name", file, &spanned, names::dns1123_label(&name, 63));
+            let raw = def.value.value;
+            ctx.check_name("namespace", file, &raw.namespace, names::dns1123_label(&raw.namespace, 63));
+            let release = raw.release.unwrap_or_else(|| {
+                let default = match raw.kind.value {
+                    BundleKind::Layer15 => format!("vault-secrets-{name}"),
+                    BundleKind::Integration | BundleKind::Chart => name.clone(),
+                };
+                Spanned::new(default, def.name_span.clone())
+            });
+            ctx.check_name("release name", file, &release, names::dns1123_label(&release, 53));
+            let release = release.value;
+            if let Some(owner) = &raw.owner {
+                ctx.check_name("owner", file, owner, names::simple_name(owner));
+            }
+            let bundle = Bundle {
+                name: name.clone(),
+                kind: raw.kind.value,
+                release,
+                namespace: raw.namespace.value,
+                owner: raw.owner.map(|o| o.value),
+                description: raw.description,
+                secrets: Vec::new(),
+                origin: Origin { file, span: def.name_span },
+            };
+            (name, bundle)
+        })
+        .collect()
+}
