@@ -40,7 +40,10 @@ pub fn compile(catalog_dir: &Path, root: &Path) -> Compiled {
     let mut files = Files::default();
     let mut diagnostics = Vec::new();
     let raw = load::load(catalog_dir, &mut files, &mut diagnostics);
-    let catalog = validate::validate(raw, catalog_label(catalog_dir, root), &mut diagnostics);
+    // A file that did not parse leaves its definitions out of the merge; validating the rest
+    // would bury the real error under references to them.
+    let loaded = !diagnostics.iter().any(|d| d.severity == Severity::Error);
+    let catalog = loaded.then(|| validate::validate(raw, catalog_label(catalog_dir, root), &mut diagnostics)).flatten();
     Compiled { files, catalog, diagnostics }
 }
 

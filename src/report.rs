@@ -66,6 +66,9 @@ pub fn text(files: &Files, diagnostic: &Diagnostic) -> String {
         }
     }
     if let Some(help) = &diagnostic.help {
+        if !labels.is_empty() {
+            let _ = writeln!(out, "{pad} |");
+        }
         let _ = writeln!(out, "{pad} = help: {help}");
     }
     out
@@ -261,7 +264,7 @@ mod tests {
         assert_eq!(
             text(&files, &d),
             "error[unknown-key]: secret `x` reads unknown key `platform-db-ulr`\n \
-             --> catalog/a.toml:2:10\n  |\n2 | data.A = \"platform-db-ulr\"\n  |          ^^^^^^^^^^^^^^^^^ no key with this path\n  \
+             --> catalog/a.toml:2:10\n  |\n2 | data.A = \"platform-db-ulr\"\n  |          ^^^^^^^^^^^^^^^^^ no key with this path\n  |\n  \
              = help: did you mean `platform-db-url`?\n"
         );
     }

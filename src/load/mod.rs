@@ -99,6 +99,8 @@ fn collect_toml_files(dir: &Path, out: &mut Vec<PathBuf>, diagnostics: &mut Vec<
         // only when it is a real folder, which cannot loop.
         let is_toml = path.extension().is_some_and(|e| e == "toml");
         match (entry.file_type(), std::fs::metadata(&path)) {
+            // A folder named like a catalog file is reported by `parse_file`.
+            (Ok(kind), _) if kind.is_dir() && is_toml => out.push(path),
             (Ok(kind), _) if kind.is_dir() => collect_toml_files(&path, out, diagnostics),
             (_, Ok(_)) if is_toml => out.push(path),
             (_, Err(error)) if is_toml => {

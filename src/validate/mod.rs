@@ -63,7 +63,9 @@ pub fn validate(raw: RawCatalog, catalog_dir: String, diagnostics: &mut Vec<Diag
             }
         }
     }
-    for key in keys.values() {
+    // After a reference error, "unused" is more likely the typo's other half than news.
+    let has_errors = ctx.diagnostics.iter().any(|d| d.severity == crate::diagnostics::Severity::Error);
+    for key in keys.values().filter(|_| !has_errors) {
         if key.used_by.is_empty() {
             ctx.push(Diagnostic::unused_key(&key.path).at(key.origin.file, key.origin.span.clone(), "defined here"));
         }
