@@ -18,10 +18,12 @@ use crate::{Compiled, compile};
 /// integration-test secrets, a JSON Schema and SECRETS.md.
 #[derive(Debug, Parser)]
 #[command(name = "secretcat", version, max_term_width = 100)]
-#[command(after_help = "Exit codes: 0 clean, 1 drift or findings, 2 bad input or usage.\n\n\
+#[command(
+    after_help = "Exit codes: 0 clean, 1 drift or findings, 2 bad input or usage.\n\n\
 Examples:\n  secretcat generate                 write every output from ./catalog\n  \
 secretcat check                    fail if generated/ drifted or a guardrail broke\n  \
-secretcat explain platform-db-url  follow one key to its secrets and consumers")]
+secretcat explain platform-db-url  follow one key to its secrets and consumers"
+)]
 pub struct Args {
     /// Folder holding secretcat.toml and the fragments [default: ROOT/catalog, or ./catalog]
     #[arg(long, global = true, value_name = "DIR")]
@@ -36,12 +38,16 @@ pub struct Args {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Compile the catalog and write every output; reports written, unchanged and removed files.
-    #[command(after_help = "Nothing is written unless the whole catalog validates.\n\nExample:\n  secretcat generate --catalog catalog")]
+    #[command(
+        after_help = "Nothing is written unless the whole catalog validates.\n\nExample:\n  secretcat generate --catalog catalog"
+    )]
     Generate,
     /// Compare the outputs on disk with the catalog (changed, missing, orphaned) and report every finding.
-    #[command(after_help = "Exit 1 on drift or findings, 2 when the catalog does not compile.\n\n\
+    #[command(
+        after_help = "Exit 1 on drift or findings, 2 when the catalog does not compile.\n\n\
 Examples:\n  secretcat check\n  secretcat check --format github   annotations for GitHub Actions\n  \
-secretcat check --format json     versioned report for other tools")]
+secretcat check --format json     versioned report for other tools"
+    )]
     Check {
         /// Report format
         #[arg(long, value_enum, default_value = "text")]
@@ -51,7 +57,9 @@ secretcat check --format json     versioned report for other tools")]
     #[command(after_help = "Example:\n  secretcat schema > catalog.schema.json")]
     Schema,
     /// List the compiled inventory.
-    #[command(after_help = "Examples:\n  secretcat list secrets\n  secretcat list keys --format json | jq '.[] | select(.source.kind == \"external\")'")]
+    #[command(
+        after_help = "Examples:\n  secretcat list secrets\n  secretcat list keys --format json | jq '.[] | select(.source.kind == \"external\")'"
+    )]
     List {
         /// What to list
         #[arg(value_enum)]
@@ -61,7 +69,9 @@ secretcat check --format json     versioned report for other tools")]
         format: inventory::ListFormat,
     },
     /// Follow one key or secret end to end: Vault key -> ExternalSecret -> Secret -> consumers.
-    #[command(after_help = "Examples:\n  secretcat explain platform-db-url\n  secretcat explain platform-db-credentials")]
+    #[command(
+        after_help = "Examples:\n  secretcat explain platform-db-url\n  secretcat explain platform-db-credentials"
+    )]
     Explain {
         /// A key path or a secret name
         name: String,
@@ -102,8 +112,7 @@ pub fn run(args: &Args, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Outco
     let (catalog_dir, root) = locations(args);
     match &args.command {
         Command::Schema => {
-            let generated_by = format!("{} from the catalog format", render::GENERATED_MARKER);
-            let _ = stdout.write_all(render::schema::render(&generated_by).as_bytes());
+            let _ = stdout.write_all(render::schema::render().as_bytes());
             Outcome::Clean
         }
         Command::Generate => generate(&catalog_dir, &root, stdout, stderr),
@@ -139,7 +148,9 @@ fn locations(args: &Args) -> (PathBuf, PathBuf) {
         (Some(catalog), Some(root)) => (catalog.clone(), root.clone()),
         (Some(catalog), None) => {
             let absolute = std::path::absolute(catalog).unwrap_or_else(|_| catalog.clone());
-            let root = absolute.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+            let root = absolute
+                .parent()
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
             (catalog.clone(), root)
         }
         (None, Some(root)) => (root.join("catalog"), root.clone()),
@@ -149,7 +160,11 @@ fn locations(args: &Args) -> (PathBuf, PathBuf) {
 
 /// Compile and print errors; the catalog only when it compiled. Findings and warnings are left
 /// to `check`: listing an inventory is not the place to fail on them.
-fn compiled_catalog(catalog_dir: &Path, root: &Path, stderr: &mut dyn Write) -> Option<(Compiled, crate::model::Catalog)> {
+fn compiled_catalog(
+    catalog_dir: &Path,
+    root: &Path,
+    stderr: &mut dyn Write,
+) -> Option<(Compiled, crate::model::Catalog)> {
     let mut compiled = compile(catalog_dir, root);
     if compiled.has_errors() {
         print_diagnostics(&compiled, stderr);
@@ -167,7 +182,10 @@ fn print_diagnostics(compiled: &Compiled, stderr: &mut dyn Write) {
 }
 
 /// Compile and render in memory; `Err` carries everything that went wrong, nothing written.
-fn compile_and_render(catalog_dir: &Path, root: &Path) -> (Compiled, Option<std::collections::BTreeMap<String, String>>) {
+fn compile_and_render(
+    catalog_dir: &Path,
+    root: &Path,
+) -> (Compiled, Option<std::collections::BTreeMap<String, String>>) {
     let mut compiled = compile(catalog_dir, root);
     if compiled.has_errors() {
         return (compiled, None);
@@ -185,7 +203,12 @@ fn compile_and_render(catalog_dir: &Path, root: &Path) -> (Compiled, Option<std:
     }
 }
 
-fn generate(catalog_dir: &Path, root: &Path, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Outcome {
+fn generate(
+    catalog_dir: &Path,
+    root: &Path,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Outcome {
     let (mut compiled, rendered) = compile_and_render(catalog_dir, root);
     let Some(files) = rendered else {
         print_diagnostics(&compiled, stderr);
@@ -218,7 +241,13 @@ fn generate(catalog_dir: &Path, root: &Path, stdout: &mut dyn Write, stderr: &mu
     Outcome::from_severities(&compiled.diagnostics, false)
 }
 
-fn check(catalog_dir: &Path, root: &Path, format: Format, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Outcome {
+fn check(
+    catalog_dir: &Path,
+    root: &Path,
+    format: Format,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Outcome {
     let (mut compiled, rendered) = compile_and_render(catalog_dir, root);
     let mut drift: Vec<Drift> = Vec::new();
     if let (Some(files), Some(catalog)) = (&rendered, &compiled.catalog) {
@@ -241,10 +270,13 @@ fn check(catalog_dir: &Path, root: &Path, format: Format, stdout: &mut dyn Write
             let _ = writeln!(stderr, "{summary}");
         }
         Format::Json => {
-            let _ = stdout.write_all(report::json(&compiled.files, &compiled.diagnostics, &drift).as_bytes());
+            let _ = stdout
+                .write_all(report::json(&compiled.files, &compiled.diagnostics, &drift).as_bytes());
         }
         Format::Github => {
-            let _ = stdout.write_all(report::github(&compiled.files, &compiled.diagnostics, &drift).as_bytes());
+            let _ = stdout.write_all(
+                report::github(&compiled.files, &compiled.diagnostics, &drift).as_bytes(),
+            );
         }
     }
     if rendered.is_none() {
@@ -254,7 +286,10 @@ fn check(catalog_dir: &Path, root: &Path, format: Format, stdout: &mut dyn Write
 }
 
 fn count(diagnostics: &[Diagnostic], severity: Severity) -> usize {
-    diagnostics.iter().filter(|d| d.severity == severity).count()
+    diagnostics
+        .iter()
+        .filter(|d| d.severity == severity)
+        .count()
 }
 
 fn error_summary(diagnostics: &[Diagnostic]) -> String {
@@ -270,7 +305,10 @@ fn check_summary(diagnostics: &[Diagnostic], drift: &[Drift]) -> String {
     }
     let mut parts = Vec::new();
     if !drift.is_empty() {
-        parts.push(format!("{} file(s) drifted from the catalog: run `secretcat generate`", drift.len()));
+        parts.push(format!(
+            "{} file(s) drifted from the catalog: run `secretcat generate`",
+            drift.len()
+        ));
     }
     if findings > 0 {
         parts.push(format!("{findings} finding(s)"));

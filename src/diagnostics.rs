@@ -198,7 +198,12 @@ impl Diagnostic {
         if message.starts_with("missing field") {
             return Self::new(Code::MissingField, message.to_string());
         }
-        let invalid = ["invalid type", "invalid value", "invalid length", "unknown variant"];
+        let invalid = [
+            "invalid type",
+            "invalid value",
+            "invalid length",
+            "unknown variant",
+        ];
         if invalid.iter().any(|p| message.starts_with(p)) {
             let (message, help) = match message.split_once(", expected ") {
                 Some((what, expected)) => (what.to_string(), Some(format!("expected {expected}"))),
@@ -222,7 +227,11 @@ impl Diagnostic {
     }
 
     pub fn missing_store() -> Self {
-        Self::new(Code::MissingStore, "secretcat.toml has no [store] table".into()).help(
+        Self::new(
+            Code::MissingStore,
+            "secretcat.toml has no [store] table".into(),
+        )
+        .help(
             "add [store] with at least `name` (the ESO store) and `mount` (the Vault KV v2 mount)",
         )
     }
@@ -262,7 +271,12 @@ impl Diagnostic {
         .help(help)
     }
 
-    pub fn unknown_environment(secret: &str, env: &str, closest: Option<&str>, all: &[&str]) -> Self {
+    pub fn unknown_environment(
+        secret: &str,
+        env: &str,
+        closest: Option<&str>,
+        all: &[&str],
+    ) -> Self {
         let help = match closest {
             Some(best) => format!("did you mean `{best}`?"),
             None if all.is_empty() => "no environments are declared in secretcat.toml".into(),
@@ -289,7 +303,11 @@ impl Diagnostic {
     pub fn conflicting_value_sources(key: &str, sources: &[&str]) -> Self {
         Self::new(
             Code::ConflictingValueSources,
-            format!("key `{key}` has {} value sources: {}", sources.len(), sources.join(", ")),
+            format!(
+                "key `{key}` has {} value sources: {}",
+                sources.len(),
+                sources.join(", ")
+            ),
         )
         .help("a key takes exactly one of `fixture`, `generate` or `external`")
     }
@@ -298,10 +316,22 @@ impl Diagnostic {
         Self::new(Code::InvalidLength, format!("key `{key}`: {what}"))
     }
 
-    pub fn unknown_required_key(secret: &str, consumer: &str, data_key: &str, closest: Option<&str>, provided: &[&str]) -> Self {
+    pub fn unknown_required_key(
+        secret: &str,
+        consumer: &str,
+        data_key: &str,
+        closest: Option<&str>,
+        provided: &[&str],
+    ) -> Self {
         let help = match closest {
-            Some(best) => format!("did you mean `{best}`? `{secret}` provides: {}", provided.join(", ")),
-            None => format!("`{secret}` provides: {}; add `data.{data_key}` to the secret or drop it from `requires`", provided.join(", ")),
+            Some(best) => format!(
+                "did you mean `{best}`? `{secret}` provides: {}",
+                provided.join(", ")
+            ),
+            None => format!(
+                "`{secret}` provides: {}; add `data.{data_key}` to the secret or drop it from `requires`",
+                provided.join(", ")
+            ),
         };
         Self::new(
             Code::UnknownRequiredKey,
@@ -311,11 +341,20 @@ impl Diagnostic {
     }
 
     pub fn empty_secret(secret: &str) -> Self {
-        Self::new(Code::EmptySecret, format!("secret `{secret}` has no data entries"))
-            .help("map at least one Secret data key to a Vault key: data.MY_KEY = \"vault-key\"")
+        Self::new(
+            Code::EmptySecret,
+            format!("secret `{secret}` has no data entries"),
+        )
+        .help("map at least one Secret data key to a Vault key: data.MY_KEY = \"vault-key\"")
     }
 
-    pub fn duplicate_target(what: &str, name: &str, namespace: &str, first: &str, second: &str) -> Self {
+    pub fn duplicate_target(
+        what: &str,
+        name: &str,
+        namespace: &str,
+        first: &str,
+        second: &str,
+    ) -> Self {
         Self::new(
             Code::DuplicateTarget,
             format!("secrets `{first}` and `{second}` both render {what} `{name}` in namespace `{namespace}`"),
@@ -332,7 +371,10 @@ impl Diagnostic {
     }
 
     pub fn invalid_name(what: &str, name: &str, rule: &str) -> Self {
-        Self::new(Code::InvalidName, format!("invalid {what} `{name}`: {rule}"))
+        Self::new(
+            Code::InvalidName,
+            format!("invalid {what} `{name}`: {rule}"),
+        )
     }
 
     pub fn invalid_data_key(secret: &str, key: &str) -> Self {
@@ -360,7 +402,10 @@ impl Diagnostic {
     }
 
     pub fn invalid_output_path(path: &str, why: &str) -> Self {
-        Self::new(Code::InvalidOutputPath, format!("output path `{path}` {why}"))
+        Self::new(
+            Code::InvalidOutputPath,
+            format!("output path `{path}` {why}"),
+        )
     }
 
     pub fn template(name: &str, error: &str) -> Self {
@@ -368,7 +413,10 @@ impl Diagnostic {
     }
 
     pub fn mount_prefix(key: &str, mount: &str) -> Self {
-        let stripped = key.strip_prefix(mount).unwrap_or(key).trim_start_matches('/');
+        let stripped = key
+            .strip_prefix(mount)
+            .unwrap_or(key)
+            .trim_start_matches('/');
         Self::new(
             Code::MountPrefix,
             format!("key `{key}` starts with the store mount `{mount}/`"),
@@ -387,14 +435,21 @@ impl Diagnostic {
     }
 
     pub fn unused_key(key: &str) -> Self {
-        Self::new(Code::UnusedKey, format!("key `{key}` is not read by any secret"))
-            .help("remove it, or map it into a secret's `data`")
+        Self::new(
+            Code::UnusedKey,
+            format!("key `{key}` is not read by any secret"),
+        )
+        .help("remove it, or map it into a secret's `data`")
     }
 }
 
 /// The names inside backticks of a serde "expected one of `a`, `b`" list.
 fn backticked(text: &str) -> Vec<String> {
-    text.split('`').skip(1).step_by(2).map(str::to_string).collect()
+    text.split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect()
 }
 
 #[cfg(test)]
@@ -406,7 +461,8 @@ mod tests {
         let mut names: Vec<&str> = Code::ALL.iter().map(|c| c.name()).collect();
         for name in &names {
             assert!(
-                name.chars().all(|c| c.is_ascii_lowercase() || c == '-' || c.is_ascii_digit()),
+                name.chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '-' || c.is_ascii_digit()),
                 "{name}"
             );
         }
@@ -419,7 +475,9 @@ mod tests {
 
     #[test]
     fn unknown_field_lists_valid_fields_and_suggests_the_closest() {
-        let d = Diagnostic::toml("unknown field `bundel`, expected one of `bundle`, `namespace`, `owner`");
+        let d = Diagnostic::toml(
+            "unknown field `bundel`, expected one of `bundle`, `namespace`, `owner`",
+        );
         assert_eq!(d.code, Code::UnknownField);
         assert_eq!(d.message, "unknown field `bundel`");
         assert_eq!(
@@ -434,7 +492,13 @@ mod tests {
         assert_eq!(d.code, Code::InvalidValue);
         assert_eq!(d.message, "invalid type: integer `5`");
         assert_eq!(d.help.as_deref(), Some("expected a string"));
-        assert_eq!(Diagnostic::toml("missing field `kind`").code, Code::MissingField);
-        assert_eq!(Diagnostic::toml("invalid table header\nexpected `.`, `]`").code, Code::Syntax);
+        assert_eq!(
+            Diagnostic::toml("missing field `kind`").code,
+            Code::MissingField
+        );
+        assert_eq!(
+            Diagnostic::toml("invalid table header\nexpected `.`, `]`").code,
+            Code::Syntax
+        );
     }
 }

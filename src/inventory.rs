@@ -28,9 +28,16 @@ pub enum ListFormat {
 #[derive(Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 enum SourceJson<'a> {
-    Fixture { value: &'a str },
-    Generate { length: u64, charset: crate::model::Charset },
-    External { from: Option<&'a str> },
+    Fixture {
+        value: &'a str,
+    },
+    Generate {
+        length: u64,
+        charset: crate::model::Charset,
+    },
+    External {
+        from: Option<&'a str>,
+    },
 }
 
 #[derive(Serialize)]
@@ -107,8 +114,13 @@ fn key_json(key: &Key) -> KeyJson<'_> {
         description: key.description.as_deref(),
         source: match &key.source {
             ValueSource::Fixture(value) => SourceJson::Fixture { value },
-            ValueSource::Generate { length, charset } => SourceJson::Generate { length: *length, charset: *charset },
-            ValueSource::External(from) => SourceJson::External { from: from.as_deref() },
+            ValueSource::Generate { length, charset } => SourceJson::Generate {
+                length: *length,
+                charset: *charset,
+            },
+            ValueSource::External(from) => SourceJson::External {
+                from: from.as_deref(),
+            },
         },
         min_length: key.min_length,
         rotation: key.rotation.as_deref(),
@@ -141,7 +153,11 @@ fn secret_json(secret: &Secret) -> SecretJson<'_> {
         consumers: secret
             .consumers
             .iter()
-            .map(|c| ConsumerJson { name: &c.name, via: c.via, requires: &c.requires })
+            .map(|c| ConsumerJson {
+                name: &c.name,
+                via: c.via,
+                requires: &c.requires,
+            })
             .collect(),
         rotation: secret.rotation.as_deref(),
         description: secret.description.as_deref(),
@@ -157,10 +173,18 @@ pub fn list(catalog: &Catalog, what: ListKind, format: ListFormat) -> String {
     };
     let rows: Vec<Vec<String>> = match (what, format) {
         (ListKind::Keys, ListFormat::Json) => {
-            return json(serde_json::json!(catalog.keys.values().map(key_json).collect::<Vec<_>>()));
+            return json(serde_json::json!(
+                catalog.keys.values().map(key_json).collect::<Vec<_>>()
+            ));
         }
         (ListKind::Secrets, ListFormat::Json) => {
-            return json(serde_json::json!(catalog.secrets.values().map(secret_json).collect::<Vec<_>>()));
+            return json(serde_json::json!(
+                catalog
+                    .secrets
+                    .values()
+                    .map(secret_json)
+                    .collect::<Vec<_>>()
+            ));
         }
         (ListKind::Bundles, ListFormat::Json) => {
             let bundles: Vec<_> = catalog
@@ -182,43 +206,107 @@ pub fn list(catalog: &Catalog, what: ListKind, format: ListFormat) -> String {
             let links: Vec<_> = catalog
                 .consumers()
                 .into_iter()
-                .map(|(s, c)| ConsumerLinkJson { name: &c.name, secret: &s.name, namespace: &s.namespace, via: c.via, requires: &c.requires })
+                .map(|(s, c)| ConsumerLinkJson {
+                    name: &c.name,
+                    secret: &s.name,
+                    namespace: &s.namespace,
+                    via: c.via,
+                    requires: &c.requires,
+                })
                 .collect();
             return json(serde_json::json!(links));
         }
-        (ListKind::Keys, ListFormat::Text) => std::iter::once(vec!["KEY".into(), "ALIAS".into(), "OWNER".into(), "VALUE".into(), "SECRETS".into()])
-            .chain(catalog.keys.values().map(|k| {
-                vec![k.path.clone(), k.alias.clone(), k.owner.clone().unwrap_or_default(), source_summary(k), k.used_by.len().to_string()]
-            }))
-            .collect(),
-        (ListKind::Secrets, ListFormat::Text) => std::iter::once(vec!["SECRET".into(), "NAMESPACE".into(), "BUNDLE".into(), "OWNER".into(), "DATA".into(), "CONSUMERS".into()])
-            .chain(catalog.secrets.values().map(|s| {
-                vec![s.name.clone(), s.namespace.clone(), s.bundle.clone(), s.owner.clone().unwrap_or_default(), s.data.len().to_string(), s.consumers.len().to_string()]
-            }))
-            .collect(),
-        (ListKind::Bundles, ListFormat::Text) => std::iter::once(vec!["BUNDLE".into(), "KIND".into(), "RELEASE".into(), "NAMESPACE".into(), "SECRETS".into()])
-            .chain(catalog.bundles.values().map(|b| {
-                let kind = serde_json::to_value(b.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-                vec![b.name.clone(), kind, b.release.clone(), b.namespace.clone(), b.secrets.len().to_string()]
-            }))
-            .collect(),
-        (ListKind::Consumers, ListFormat::Text) => std::iter::once(vec!["CONSUMER".into(), "SECRET".into(), "NAMESPACE".into(), "VIA".into(), "REQUIRES".into()])
-            .chain(catalog.consumers().into_iter().map(|(s, c)| {
-                vec![c.name.clone(), s.name.clone(), s.namespace.clone(), via_name(c.via), c.requires.join(",")]
-            }))
-            .collect(),
+        (ListKind::Keys, ListFormat::Text) => std::iter::once(vec![
+            "KEY".into(),
+            "ALIAS".into(),
+            "OWNER".into(),
+            "VALUE".into(),
+            "SECRETS".into(),
+        ])
+        .chain(catalog.keys.values().map(|k| {
+            vec![
+                k.path.clone(),
+                k.alias.clone(),
+                k.owner.clone().unwrap_or_default(),
+                source_summary(k),
+                k.used_by.len().to_string(),
+            ]
+        }))
+        .collect(),
+        (ListKind::Secrets, ListFormat::Text) => std::iter::once(vec![
+            "SECRET".into(),
+            "NAMESPACE".into(),
+            "BUNDLE".into(),
+            "OWNER".into(),
+            "DATA".into(),
+            "CONSUMERS".into(),
+        ])
+        .chain(catalog.secrets.values().map(|s| {
+            vec![
+                s.name.clone(),
+                s.namespace.clone(),
+                s.bundle.clone(),
+                s.owner.clone().unwrap_or_default(),
+                s.data.len().to_string(),
+                s.consumers.len().to_string(),
+            ]
+        }))
+        .collect(),
+        (ListKind::Bundles, ListFormat::Text) => std::iter::once(vec![
+            "BUNDLE".into(),
+            "KIND".into(),
+            "RELEASE".into(),
+            "NAMESPACE".into(),
+            "SECRETS".into(),
+        ])
+        .chain(catalog.bundles.values().map(|b| {
+            let kind = serde_json::to_value(b.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            vec![
+                b.name.clone(),
+                kind,
+                b.release.clone(),
+                b.namespace.clone(),
+                b.secrets.len().to_string(),
+            ]
+        }))
+        .collect(),
+        (ListKind::Consumers, ListFormat::Text) => std::iter::once(vec![
+            "CONSUMER".into(),
+            "SECRET".into(),
+            "NAMESPACE".into(),
+            "VIA".into(),
+            "REQUIRES".into(),
+        ])
+        .chain(catalog.consumers().into_iter().map(|(s, c)| {
+            vec![
+                c.name.clone(),
+                s.name.clone(),
+                s.namespace.clone(),
+                via_name(c.via),
+                c.requires.join(","),
+            ]
+        }))
+        .collect(),
     };
     table(&rows)
 }
 
 fn via_name(via: crate::model::Via) -> String {
-    serde_json::to_value(via).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    serde_json::to_value(via)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 /// Left-aligned columns separated by two spaces, no trailing spaces.
 fn table(rows: &[Vec<String>]) -> String {
     let columns = rows.first().map_or(0, Vec::len);
-    let widths: Vec<usize> = (0..columns).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
     let mut out = String::new();
     for row in rows {
         let mut line = String::new();
@@ -244,14 +332,24 @@ pub fn explain(catalog: &Catalog, files: &Files, name: &str) -> Result<String, D
     let mut out = String::new();
     if let Some(key) = catalog.keys.get(name) {
         let _ = writeln!(out, "key {} ({})", key.path, location(&key.origin));
-        let _ = writeln!(out, "  Vault:     {}/{}  (KV v2: {}/data/{})", catalog.store.mount, key.path, catalog.store.mount, key.path);
+        let _ = writeln!(
+            out,
+            "  Vault:     {}/{}  (KV v2: {}/data/{})",
+            catalog.store.mount, key.path, catalog.store.mount, key.path
+        );
         let _ = writeln!(out, "  alias:     {}", key.alias);
-        let _ = writeln!(out, "  owner:     {}", key.owner.as_deref().unwrap_or("(none)"));
+        let _ = writeln!(
+            out,
+            "  owner:     {}",
+            key.owner.as_deref().unwrap_or("(none)")
+        );
         if let Some(description) = &key.description {
             let _ = writeln!(out, "  about:     {description}");
         }
         let value = match &key.source {
-            ValueSource::Fixture(value) => format!("fixture {value:?} (seeded where fixtures are allowed)"),
+            ValueSource::Fixture(value) => {
+                format!("fixture {value:?} (seeded where fixtures are allowed)")
+            }
             other => {
                 let _ = other;
                 source_summary(key)
@@ -268,7 +366,12 @@ pub fn explain(catalog: &Catalog, files: &Files, name: &str) -> Result<String, D
             let _ = writeln!(out, "  read by no secret");
         }
         for secret in key.used_by.iter().map(|s| &catalog.secrets[s]) {
-            let data_keys: Vec<&str> = secret.data.iter().filter(|(_, r)| r.key == key.path).map(|(k, _)| k.as_str()).collect();
+            let data_keys: Vec<&str> = secret
+                .data
+                .iter()
+                .filter(|(_, r)| r.key == key.path)
+                .map(|(k, _)| k.as_str())
+                .collect();
             let _ = writeln!(
                 out,
                 "  -> ExternalSecret {}/{} -> Secret {} [{}]",
@@ -278,8 +381,23 @@ pub fn explain(catalog: &Catalog, files: &Files, name: &str) -> Result<String, D
                 data_keys.join(", ")
             );
             for consumer in &secret.consumers {
-                let needs: Vec<&str> = consumer.requires.iter().filter(|r| data_keys.contains(&r.as_str())).map(String::as_str).collect();
-                let _ = writeln!(out, "     -> {} via {}{}", consumer.name, via_name(consumer.via), if needs.is_empty() { String::new() } else { format!(" (requires {})", needs.join(", ")) });
+                let needs: Vec<&str> = consumer
+                    .requires
+                    .iter()
+                    .filter(|r| data_keys.contains(&r.as_str()))
+                    .map(String::as_str)
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "     -> {} via {}{}",
+                    consumer.name,
+                    via_name(consumer.via),
+                    if needs.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (requires {})", needs.join(", "))
+                    }
+                );
             }
         }
         return Ok(out);
@@ -287,11 +405,39 @@ pub fn explain(catalog: &Catalog, files: &Files, name: &str) -> Result<String, D
     if let Some(secret) = catalog.secrets.get(name) {
         let bundle = &catalog.bundles[&secret.bundle];
         let _ = writeln!(out, "secret {} ({})", secret.name, location(&secret.origin));
-        let _ = writeln!(out, "  Secret:          {}/{}{}", secret.namespace, secret.target, secret.secret_type.as_ref().map_or(String::new(), |t| format!(" (type {t})")));
-        let _ = writeln!(out, "  ExternalSecret:  {}/{} (refresh {})", secret.namespace, secret.external_secret, secret.refresh_interval);
-        let _ = writeln!(out, "  bundle:          {} (release {})", bundle.name, bundle.release);
-        let _ = writeln!(out, "  owner:           {}", secret.owner.as_deref().unwrap_or("(none)"));
-        let _ = writeln!(out, "  environments:    {}", secret.environments.as_ref().map_or_else(|| "all".to_string(), |e| e.join(", ")));
+        let _ = writeln!(
+            out,
+            "  Secret:          {}/{}{}",
+            secret.namespace,
+            secret.target,
+            secret
+                .secret_type
+                .as_ref()
+                .map_or(String::new(), |t| format!(" (type {t})"))
+        );
+        let _ = writeln!(
+            out,
+            "  ExternalSecret:  {}/{} (refresh {})",
+            secret.namespace, secret.external_secret, secret.refresh_interval
+        );
+        let _ = writeln!(
+            out,
+            "  bundle:          {} (release {})",
+            bundle.name, bundle.release
+        );
+        let _ = writeln!(
+            out,
+            "  owner:           {}",
+            secret.owner.as_deref().unwrap_or("(none)")
+        );
+        let _ = writeln!(
+            out,
+            "  environments:    {}",
+            secret
+                .environments
+                .as_ref()
+                .map_or_else(|| "all".to_string(), |e| e.join(", "))
+        );
         if let Some(description) = &secret.description {
             let _ = writeln!(out, "  about:           {description}");
         }
@@ -301,7 +447,14 @@ pub fn explain(catalog: &Catalog, files: &Files, name: &str) -> Result<String, D
         let _ = writeln!(out, "  data:");
         for (data_key, reference) in &secret.data {
             let key = &catalog.keys[&reference.key];
-            let _ = writeln!(out, "    {data_key} <- {}/{} .{} ({})", catalog.store.mount, reference.key, reference.property, source_summary(key));
+            let _ = writeln!(
+                out,
+                "    {data_key} <- {}/{} .{} ({})",
+                catalog.store.mount,
+                reference.key,
+                reference.property,
+                source_summary(key)
+            );
         }
         if let Some(template) = &secret.template {
             for data_key in template.data.keys() {
@@ -313,15 +466,27 @@ pub fn explain(catalog: &Catalog, files: &Files, name: &str) -> Result<String, D
             let _ = writeln!(out, "    (none declared)");
         }
         for consumer in &secret.consumers {
-            let _ = writeln!(out, "    {} via {} requires [{}]", consumer.name, via_name(consumer.via), consumer.requires.join(", "));
+            let _ = writeln!(
+                out,
+                "    {} via {} requires [{}]",
+                consumer.name,
+                via_name(consumer.via),
+                consumer.requires.join(", ")
+            );
         }
         return Ok(out);
     }
-    let names = catalog.keys.keys().chain(catalog.secrets.keys()).map(String::as_str);
+    let names = catalog
+        .keys
+        .keys()
+        .chain(catalog.secrets.keys())
+        .map(String::as_str);
     let mut diagnostic = Diagnostic::usage(format!("no key or secret named `{name}`"));
     diagnostic = match closest(name, names) {
         Some(best) => diagnostic.help(format!("did you mean `{best}`?")),
-        None => diagnostic.help("`secretcat list keys` and `secretcat list secrets` show every name"),
+        None => {
+            diagnostic.help("`secretcat list keys` and `secretcat list secrets` show every name")
+        }
     };
     Err(diagnostic)
 }

@@ -30,7 +30,11 @@ pub struct Compiled {
 
 impl Compiled {
     pub fn has_errors(&self) -> bool {
-        self.catalog.is_none() || self.diagnostics.iter().any(|d| d.severity == Severity::Error)
+        self.catalog.is_none()
+            || self
+                .diagnostics
+                .iter()
+                .any(|d| d.severity == Severity::Error)
     }
 }
 
@@ -43,8 +47,14 @@ pub fn compile(catalog_dir: &Path, root: &Path) -> Compiled {
     // A file that did not parse leaves its definitions out of the merge; validating the rest
     // would bury the real error under references to them.
     let loaded = !diagnostics.iter().any(|d| d.severity == Severity::Error);
-    let catalog = loaded.then(|| validate::validate(raw, catalog_label(catalog_dir, root), &mut diagnostics)).flatten();
-    Compiled { files, catalog, diagnostics }
+    let catalog = loaded
+        .then(|| validate::validate(raw, catalog_label(catalog_dir, root), &mut diagnostics))
+        .flatten();
+    Compiled {
+        files,
+        catalog,
+        diagnostics,
+    }
 }
 
 /// The catalog folder as headers name it: relative to the root when it lies below it.
@@ -53,7 +63,10 @@ fn catalog_label(catalog_dir: &Path, root: &Path) -> String {
     let (dir, root) = (absolute(catalog_dir), absolute(root));
     let label = match dir.strip_prefix(&root) {
         Ok(relative) if !relative.as_os_str().is_empty() => relative.to_path_buf(),
-        _ => dir.file_name().map(Into::into).unwrap_or_else(|| dir.clone()),
+        _ => dir
+            .file_name()
+            .map(Into::into)
+            .unwrap_or_else(|| dir.clone()),
     };
     label.to_string_lossy().replace('\\', "/")
 }

@@ -61,7 +61,10 @@ pub struct Bundle {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ValueSource {
     Fixture(String),
-    Generate { length: u64, charset: Charset },
+    Generate {
+        length: u64,
+        charset: Charset,
+    },
     /// No fixture; `None` when the catalog does not say where the value comes from (allowed only
     /// when no environment seeds fixtures).
     External(Option<String>),
@@ -205,10 +208,17 @@ pub enum OutputKind {
 
 impl OutputPaths<String> {
     /// Every output file of the catalog, relative to the root, with the bundle it renders.
-    pub fn files<'a>(&self, bundles: impl IntoIterator<Item = &'a Bundle>) -> Vec<(OutputKind, Option<&'a str>, String)> {
+    pub fn files<'a>(
+        &self,
+        bundles: impl IntoIterator<Item = &'a Bundle>,
+    ) -> Vec<(OutputKind, Option<&'a str>, String)> {
         let join = |pattern: &str| {
             let dir = self.dir.trim_end_matches('/');
-            if dir.is_empty() || dir == "." { pattern.to_string() } else { format!("{dir}/{pattern}") }
+            if dir.is_empty() || dir == "." {
+                pattern.to_string()
+            } else {
+                format!("{dir}/{pattern}")
+            }
         };
         let mut files = vec![
             (OutputKind::KeyMap, None, join(&self.key_map)),
@@ -222,8 +232,14 @@ impl OutputPaths<String> {
                 BundleKind::Integration => &self.integration,
                 BundleKind::Chart => &self.chart,
             };
-            let path = pattern.replace("{bundle}", &bundle.name).replace("{release}", &bundle.release);
-            files.push((OutputKind::Bundle(bundle.kind), Some(bundle.name.as_str()), join(&path)));
+            let path = pattern
+                .replace("{bundle}", &bundle.name)
+                .replace("{release}", &bundle.release);
+            files.push((
+                OutputKind::Bundle(bundle.kind),
+                Some(bundle.name.as_str()),
+                join(&path),
+            ));
         }
         files
     }

@@ -36,10 +36,21 @@ pub fn text(files: &Files, diagnostic: &Diagnostic) -> String {
         diagnostic.code.name(),
         diagnostic.message
     );
-    let labels: Vec<&Label> = diagnostic.primary.iter().chain(&diagnostic.secondary).collect();
+    let labels: Vec<&Label> = diagnostic
+        .primary
+        .iter()
+        .chain(&diagnostic.secondary)
+        .collect();
     let gutter = labels
         .iter()
-        .map(|l| files.get(l.file).position(l.span.start).line.to_string().len())
+        .map(|l| {
+            files
+                .get(l.file)
+                .position(l.span.start)
+                .line
+                .to_string()
+                .len()
+        })
         .max()
         .unwrap_or(1);
     let pad = " ".repeat(gutter);
@@ -48,22 +59,35 @@ pub fn text(files: &Files, diagnostic: &Diagnostic) -> String {
         let span = file.clamp(label.span.clone());
         let start = file.position(span.start);
         let arrow = if i == 0 { "-->" } else { ":::" };
-        let _ = writeln!(out, "{pad}{arrow} {}:{}:{}", file.display, start.line, start.column);
+        let _ = writeln!(
+            out,
+            "{pad}{arrow} {}:{}:{}",
+            file.display, start.line, start.column
+        );
         let line_text = file.line_text(start.line);
         let _ = writeln!(out, "{pad} |");
         let _ = writeln!(out, "{:>gutter$} | {line_text}", start.line);
         let line_chars = line_text.chars().count();
-        let span_chars = file.text[span.clone()].lines().next().map_or(0, |l| l.chars().count());
-        let width = span_chars.min(line_chars.saturating_sub(start.column - 1)).max(1);
+        let span_chars = file.text[span.clone()]
+            .lines()
+            .next()
+            .map_or(0, |l| l.chars().count());
+        let width = span_chars
+            .min(line_chars.saturating_sub(start.column - 1))
+            .max(1);
         let mark = if i == 0 { "^" } else { "-" };
         let underline = format!("{}{}", " ".repeat(start.column - 1), mark.repeat(width));
-        let text = if label.text.is_empty() { String::new() } else { format!(" {}", label.text) };
+        let text = if label.text.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", label.text)
+        };
         let _ = writeln!(out, "{pad} | {underline}{text}");
     }
-    if labels.is_empty() {
-        if let Some(path) = &diagnostic.path {
-            let _ = writeln!(out, "{pad}--> {path}");
-        }
+    if labels.is_empty()
+        && let Some(path) = &diagnostic.path
+    {
+        let _ = writeln!(out, "{pad}--> {path}");
     }
     if let Some(help) = &diagnostic.help {
         if !labels.is_empty() {
@@ -77,10 +101,16 @@ pub fn text(files: &Files, diagnostic: &Diagnostic) -> String {
 /// A drift entry for people; `diff` adds the unified diff of a changed file.
 pub fn drift_text(drift: &Drift) -> String {
     match drift {
-        Drift::Changed { path, diff } => format!("changed: {path} differs from the catalog\n{diff}"),
-        Drift::Missing { path } => format!("missing: {path} is produced by the catalog but does not exist\n"),
+        Drift::Changed { path, diff } => {
+            format!("changed: {path} differs from the catalog\n{diff}")
+        }
+        Drift::Missing { path } => {
+            format!("missing: {path} is produced by the catalog but does not exist\n")
+        }
         Drift::Orphaned { path } => {
-            format!("orphaned: {path} carries secretcat's header but the catalog no longer produces it\n")
+            format!(
+                "orphaned: {path} carries secretcat's header but the catalog no longer produces it\n"
+            )
         }
     }
 }
@@ -217,19 +247,38 @@ pub fn github(files: &Files, diagnostics: &[Diagnostic], drift: &[Drift]) -> Str
         } else if let Some(path) = &d.path {
             properties.push(format!("file={}", escape_property(path)));
         }
-        properties.push(format!("title={}", escape_property(&format!("secretcat {}", d.code.name()))));
+        properties.push(format!(
+            "title={}",
+            escape_property(&format!("secretcat {}", d.code.name()))
+        ));
         let mut message = d.message.clone();
         if let Some(help) = &d.help {
             message.push_str("\nhelp: ");
             message.push_str(help);
         }
-        let _ = writeln!(out, "::{level} {}::{}", properties.join(","), escape_data(&message));
+        let _ = writeln!(
+            out,
+            "::{level} {}::{}",
+            properties.join(","),
+            escape_data(&message)
+        );
     }
     for entry in drift {
         let (title, message) = match entry {
-            Drift::Changed { path, .. } => ("changed", format!("{path} differs from the catalog; run `secretcat generate`")),
-            Drift::Missing { path } => ("missing", format!("{path} is missing; run `secretcat generate`")),
-            Drift::Orphaned { path } => ("orphaned", format!("{path} is no longer produced by the catalog; run `secretcat generate` to remove it")),
+            Drift::Changed { path, .. } => (
+                "changed",
+                format!("{path} differs from the catalog; run `secretcat generate`"),
+            ),
+            Drift::Missing { path } => (
+                "missing",
+                format!("{path} is missing; run `secretcat generate`"),
+            ),
+            Drift::Orphaned { path } => (
+                "orphaned",
+                format!(
+                    "{path} is no longer produced by the catalog; run `secretcat generate` to remove it"
+                ),
+            ),
         };
         let _ = writeln!(
             out,
@@ -243,7 +292,9 @@ pub fn github(files: &Files, diagnostics: &[Diagnostic], drift: &[Drift]) -> Str
 }
 
 fn escape_data(text: &str) -> String {
-    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn escape_property(text: &str) -> String {
@@ -259,8 +310,15 @@ mod tests {
     #[test]
     fn text_points_at_the_span_with_a_hint() {
         let mut files = Files::default();
-        let id = files.add(Path::new("catalog/a.toml"), "[secrets.x]\ndata.A = \"platform-db-ulr\"\n".into());
-        let d = Diagnostic::unknown_key("x", "platform-db-ulr", Some("platform-db-url")).at(id, 21..38, "no key with this path");
+        let id = files.add(
+            Path::new("catalog/a.toml"),
+            "[secrets.x]\ndata.A = \"platform-db-ulr\"\n".into(),
+        );
+        let d = Diagnostic::unknown_key("x", "platform-db-ulr", Some("platform-db-url")).at(
+            id,
+            21..38,
+            "no key with this path",
+        );
         assert_eq!(
             text(&files, &d),
             "error[unknown-key]: secret `x` reads unknown key `platform-db-ulr`\n \
@@ -274,7 +332,13 @@ mod tests {
         let mut files = Files::default();
         let id = files.add(Path::new("catalog/a.toml"), "a\nb = 1\n".into());
         let d = Diagnostic::unused_key("b").at(id, 2..3, "");
-        let out = github(&files, &[d], &[Drift::Missing { path: "generated/x.yaml".into() }]);
+        let out = github(
+            &files,
+            &[d],
+            &[Drift::Missing {
+                path: "generated/x.yaml".into(),
+            }],
+        );
         assert_eq!(
             out,
             "::warning file=catalog/a.toml,line=2,col=1,title=secretcat unused-key::key `b` is not read by any secret%0Ahelp: remove it, or map it into a secret's `data`\n\

@@ -16,9 +16,16 @@ mod tests {
 
     #[test]
     fn suggests_typos_but_not_unrelated_names() {
-        let keys = ["platform-db-url", "platform-db-password", "grafana-admin-user"];
+        let keys = [
+            "platform-db-url",
+            "platform-db-password",
+            "grafana-admin-user",
+        ];
         assert_eq!(closest("platform-db-ulr", keys), Some("platform-db-url"));
-        assert_eq!(closest("grafana-admin-usr", keys), Some("grafana-admin-user"));
+        assert_eq!(
+            closest("grafana-admin-usr", keys),
+            Some("grafana-admin-user")
+        );
         assert_eq!(closest("zzz", keys), None);
     }
 }

@@ -15,14 +15,20 @@ use std::process::Command;
 
 fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
     fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             let file_type = entry.file_type().unwrap();
             if file_type.is_dir() {
                 walk(root, &path, out);
             } else {
-                let relative = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+                let relative = path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
                 out.insert(relative, std::fs::read(&path).unwrap());
             }
         }
@@ -61,7 +67,10 @@ fn write_tree(root: &Path, tree: &BTreeMap<String, Vec<u8>>) {
     }
 }
 
-fn describe_tree_difference(expected: &BTreeMap<String, Vec<u8>>, actual: &BTreeMap<String, Vec<u8>>) -> String {
+fn describe_tree_difference(
+    expected: &BTreeMap<String, Vec<u8>>,
+    actual: &BTreeMap<String, Vec<u8>>,
+) -> String {
     let mut problems = Vec::new();
     for (path, bytes) in expected {
         match actual.get(path) {
@@ -91,7 +100,10 @@ fn cases() -> Vec<Case> {
         .unwrap()
         .flatten()
         .filter(|e| e.path().join("in").is_dir())
-        .map(|e| Case { name: e.file_name().to_string_lossy().into_owned(), dir: e.path() })
+        .map(|e| Case {
+            name: e.file_name().to_string_lossy().into_owned(),
+            dir: e.path(),
+        })
         .collect();
     cases.sort_by(|a, b| a.name.cmp(&b.name));
     cases
@@ -142,15 +154,25 @@ fn run_case(case: &Case, bless: bool) -> Result<(), String> {
     for (stream, actual) in [("stdout", &stdout), ("stderr", &stderr)] {
         let expected = read_text(&case.dir.join(stream));
         if *actual != expected {
-            problems.push(format!("{stream} differs\n--- expected\n{expected}--- actual\n{actual}"));
+            problems.push(format!(
+                "{stream} differs\n--- expected\n{expected}--- actual\n{actual}"
+            ));
         }
     }
-    let expected_tree = if case.dir.join("out").is_dir() { read_tree(&case.dir.join("out")) } else { before };
+    let expected_tree = if case.dir.join("out").is_dir() {
+        read_tree(&case.dir.join("out"))
+    } else {
+        before
+    };
     let tree = describe_tree_difference(&expected_tree, &after);
     if !tree.is_empty() {
         problems.push(tree);
     }
-    if problems.is_empty() { Ok(()) } else { Err(problems.join("\n")) }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
 }
 
 #[test]
@@ -160,7 +182,17 @@ fn golden_cases() {
     assert!(!cases.is_empty(), "no cases found under tests/cases");
     let failures: Vec<String> = cases
         .iter()
-        .filter_map(|case| run_case(case, bless).err().map(|e| format!("=== case {}\n{e}", case.name)))
+        .filter_map(|case| {
+            run_case(case, bless)
+                .err()
+                .map(|e| format!("=== case {}\n{e}", case.name))
+        })
         .collect();
-    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n\n")
+    );
 }

@@ -24,7 +24,9 @@ pub enum Drift {
 impl Drift {
     pub fn path(&self) -> &str {
         match self {
-            Drift::Changed { path, .. } | Drift::Missing { path } | Drift::Orphaned { path } => path,
+            Drift::Changed { path, .. } | Drift::Missing { path } | Drift::Orphaned { path } => {
+                path
+            }
         }
     }
 }
@@ -38,13 +40,20 @@ pub struct WriteReport {
 }
 
 /// Compare `files` (relative path → content) with the tree under `root`.
-pub fn compare(root: &Path, files: &BTreeMap<String, String>, outputs: &OutputPaths<String>) -> Result<Vec<Drift>, Diagnostic> {
+pub fn compare(
+    root: &Path,
+    files: &BTreeMap<String, String>,
+    outputs: &OutputPaths<String>,
+) -> Result<Vec<Drift>, Diagnostic> {
     let mut drift = Vec::new();
     for (path, expected) in files {
         match read_if_exists(&root.join(path))? {
             None => drift.push(Drift::Missing { path: path.clone() }),
             Some(actual) if actual == *expected => {}
-            Some(actual) => drift.push(Drift::Changed { path: path.clone(), diff: unified_diff(path, &actual, expected) }),
+            Some(actual) => drift.push(Drift::Changed {
+                path: path.clone(),
+                diff: unified_diff(path, &actual, expected),
+            }),
         }
     }
     for path in orphans(root, files, outputs)? {
@@ -56,7 +65,11 @@ pub fn compare(root: &Path, files: &BTreeMap<String, String>, outputs: &OutputPa
 
 /// Write every changed or missing file and remove orphans. Each file is replaced atomically;
 /// on the first failure the report so far and the error are returned.
-pub fn write(root: &Path, files: &BTreeMap<String, String>, outputs: &OutputPaths<String>) -> Result<WriteReport, (WriteReport, Diagnostic)> {
+pub fn write(
+    root: &Path,
+    files: &BTreeMap<String, String>,
+    outputs: &OutputPaths<String>,
+) -> Result<WriteReport, (WriteReport, Diagnostic)> {
     let mut report = WriteReport::default();
     let orphaned = match orphans(root, files, outputs) {
         Ok(orphaned) => orphaned,
@@ -76,7 +89,12 @@ pub fn write(root: &Path, files: &BTreeMap<String, String>, outputs: &OutputPath
     for path in orphaned {
         match std::fs::remove_file(root.join(&path)) {
             Ok(()) => report.removed.push(path),
-            Err(error) => return Err((report, Diagnostic::io(&path, "remove orphaned output", &error))),
+            Err(error) => {
+                return Err((
+                    report,
+                    Diagnostic::io(&path, "remove orphaned output", &error),
+                ));
+            }
         }
     }
     Ok(report)
@@ -86,7 +104,11 @@ fn read_if_exists(path: &Path) -> Result<Option<String>, Diagnostic> {
     match std::fs::read(path) {
         Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(error) => Err(Diagnostic::io(&crate::source::display_path(path), "read", &error)),
+        Err(error) => Err(Diagnostic::io(
+            &crate::source::display_path(path),
+            "read",
+            &error,
+        )),
     }
 }
 
@@ -94,7 +116,10 @@ fn read_if_exists(path: &Path) -> Result<Option<String>, Diagnostic> {
 pub fn write_atomic(path: &Path, content: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let temp = dir.join(format!(".{name}.secretcat-{}.tmp", std::process::id()));
     let result = (|| {
         let mut file = std::fs::File::create(&temp)?;
@@ -109,29 +134,46 @@ pub fn write_atomic(path: &Path, content: &[u8]) -> std::io::Result<()> {
 }
 
 /// Files under the output folders that carry secretcat's header but are not produced any more.
-fn orphans(root: &Path, files: &BTreeMap<String, String>, outputs: &OutputPaths<String>) -> Result<Vec<String>, Diagnostic> {
+fn orphans(
+    root: &Path,
+    files: &BTreeMap<String, String>,
+    outputs: &OutputPaths<String>,
+) -> Result<Vec<String>, Diagnostic> {
     let mut folders: BTreeSet<(PathBuf, bool)> = BTreeSet::new();
     let dir = outputs.dir.trim_end_matches('/');
     if !dir.is_empty() && dir != "." {
         folders.insert((PathBuf::from(dir), true));
     }
     for path in files.keys() {
-        let parent = Path::new(path).parent().map(Path::to_path_buf).unwrap_or_default();
+        let parent = Path::new(path)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
         folders.insert((parent, false));
     }
     let mut found = BTreeSet::new();
     for (folder, recursive) in folders {
         scan(root, &folder, recursive, &mut found)?;
     }
-    Ok(found.into_iter().filter(|path| !files.contains_key(path)).collect())
+    Ok(found
+        .into_iter()
+        .filter(|path| !files.contains_key(path))
+        .collect())
 }
 
-fn scan(root: &Path, folder: &Path, recursive: bool, found: &mut BTreeSet<String>) -> Result<(), Diagnostic> {
+fn scan(
+    root: &Path,
+    folder: &Path,
+    recursive: bool,
+    found: &mut BTreeSet<String>,
+) -> Result<(), Diagnostic> {
     let Ok(entries) = std::fs::read_dir(root.join(folder)) else {
         return Ok(());
     };
     for entry in entries.flatten() {
-        let Ok(kind) = entry.file_type() else { continue };
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
         let relative = folder.join(entry.file_name());
         if kind.is_dir() && recursive {
             scan(root, &relative, true, found)?;
@@ -145,16 +187,25 @@ fn scan(root: &Path, folder: &Path, recursive: bool, found: &mut BTreeSet<String
 /// Whether the first lines of a file carry secretcat's header.
 pub fn has_marker(path: &Path) -> bool {
     let mut head = [0u8; 512];
-    let Ok(mut file) = std::fs::File::open(path) else { return false };
-    let Ok(read) = file.read(&mut head) else { return false };
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let Ok(read) = file.read(&mut head) else {
+        return false;
+    };
     let head = String::from_utf8_lossy(&head[..read]);
-    head.lines().take(3).any(|line| line.contains(GENERATED_MARKER))
+    head.lines()
+        .take(3)
+        .any(|line| line.contains(GENERATED_MARKER))
 }
 
 fn unified_diff(path: &str, old: &str, new: &str) -> String {
     similar::TextDiff::from_lines(old, new)
         .unified_diff()
         .context_radius(3)
-        .header(&format!("{path} (on disk)"), &format!("{path} (from catalog)"))
+        .header(
+            &format!("{path} (on disk)"),
+            &format!("{path} (from catalog)"),
+        )
         .to_string()
 }

@@ -131,7 +131,10 @@ fn parse_file(
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(error) => {
-            diagnostics.push(Diagnostic::not_utf8(&shown, error.utf8_error().valid_up_to()));
+            diagnostics.push(Diagnostic::not_utf8(
+                &shown,
+                error.utf8_error().valid_up_to(),
+            ));
             return None;
         }
     };
@@ -159,24 +162,47 @@ fn merge(
             None => diagnostics.push(Diagnostic::missing_store().at(id, 0..0, "")),
         }
         catalog.outputs = file.outputs.map(|outputs| (id, outputs));
-        insert_all(&mut catalog.environments, "environment", id, file.environments, diagnostics);
+        insert_all(
+            &mut catalog.environments,
+            "environment",
+            id,
+            file.environments,
+            diagnostics,
+        );
     } else {
         if let Some(store) = &file.store {
             diagnostics.push(Diagnostic::misplaced_section("store").at(id, store.span.clone(), ""));
         }
         if let Some(outputs) = &file.outputs {
-            diagnostics
-                .push(Diagnostic::misplaced_section("outputs").at(id, outputs.span.clone(), ""));
+            diagnostics.push(Diagnostic::misplaced_section("outputs").at(
+                id,
+                outputs.span.clone(),
+                "",
+            ));
         }
         if let Some((name, _)) = file.environments.iter().next() {
-            diagnostics.push(
-                Diagnostic::misplaced_section("environments").at(id, name.span.clone(), ""),
-            );
+            diagnostics.push(Diagnostic::misplaced_section("environments").at(
+                id,
+                name.span.clone(),
+                "",
+            ));
         }
     }
-    insert_all(&mut catalog.bundles, "bundle", id, file.bundles, diagnostics);
+    insert_all(
+        &mut catalog.bundles,
+        "bundle",
+        id,
+        file.bundles,
+        diagnostics,
+    );
     insert_all(&mut catalog.keys, "key", id, file.keys, diagnostics);
-    insert_all(&mut catalog.secrets, "secret", id, file.secrets, diagnostics);
+    insert_all(
+        &mut catalog.secrets,
+        "secret",
+        id,
+        file.secrets,
+        diagnostics,
+    );
 }
 
 fn insert_all<T>(

@@ -120,7 +120,9 @@ pub struct RawBundle {
 }
 
 /// How a bundle is shipped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, JsonSchema, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, JsonSchema, serde::Serialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum BundleKind {
     /// Platform-wide secrets applied by a Layer 15 release (`vault-secrets-<bundle>.yaml`).

@@ -103,18 +103,29 @@ pub fn view(catalog: &Catalog) -> DocsView<'_> {
             namespace: &s.namespace,
             external_secret: &s.external_secret,
             owner: s.owner.as_deref().unwrap_or(NO_OWNER),
-            environments: s.environments.as_ref().map_or_else(|| "all".into(), |e| e.join(", ")),
+            environments: s
+                .environments
+                .as_ref()
+                .map_or_else(|| "all".into(), |e| e.join(", ")),
             description: s.description.as_deref().unwrap_or(""),
             rotation: s.rotation.as_deref().unwrap_or(""),
             data: s
                 .data
                 .iter()
-                .map(|(data_key, r)| DataRow { data_key, key: &r.key, property: &r.property })
+                .map(|(data_key, r)| DataRow {
+                    data_key,
+                    key: &r.key,
+                    property: &r.property,
+                })
                 .collect(),
             consumers: s
                 .consumers
                 .iter()
-                .map(|c| ConsumerRow { name: &c.name, via: c.via, requires: c.requires.join(", ") })
+                .map(|c| ConsumerRow {
+                    name: &c.name,
+                    via: c.via,
+                    requires: c.requires.join(", "),
+                })
                 .collect(),
         })
         .collect();
@@ -124,7 +135,10 @@ pub fn view(catalog: &Catalog) -> DocsView<'_> {
         let entry = owner_section(&mut owners, owner);
         entry.secrets.push(&s.name);
         if let Some(note) = &s.rotation {
-            entry.rotation.push(RotationRow { name: &s.name, note });
+            entry.rotation.push(RotationRow {
+                name: &s.name,
+                note,
+            });
         }
     }
     for k in catalog.keys.values() {
@@ -132,7 +146,10 @@ pub fn view(catalog: &Catalog) -> DocsView<'_> {
         let entry = owner_section(&mut owners, owner);
         entry.keys.push(key_row(catalog, k));
         if let Some(note) = &k.rotation {
-            entry.rotation.push(RotationRow { name: &k.path, note });
+            entry.rotation.push(RotationRow {
+                name: &k.path,
+                note,
+            });
         }
     }
     DocsView {
@@ -161,8 +178,16 @@ pub fn view(catalog: &Catalog) -> DocsView<'_> {
     }
 }
 
-fn owner_section<'m, 'a>(owners: &'m mut BTreeMap<&'a str, OwnerSection<'a>>, owner: &'a str) -> &'m mut OwnerSection<'a> {
-    owners.entry(owner).or_insert_with(|| OwnerSection { owner, secrets: vec![], keys: vec![], rotation: vec![] })
+fn owner_section<'m, 'a>(
+    owners: &'m mut BTreeMap<&'a str, OwnerSection<'a>>,
+    owner: &'a str,
+) -> &'m mut OwnerSection<'a> {
+    owners.entry(owner).or_insert_with(|| OwnerSection {
+        owner,
+        secrets: vec![],
+        keys: vec![],
+        rotation: vec![],
+    })
 }
 
 fn key_row<'a>(catalog: &'a Catalog, k: &'a crate::model::Key) -> KeyRow<'a> {

@@ -26,11 +26,16 @@ pub fn catalog_schema() -> Value {
     root
 }
 
-/// The schema file: pretty JSON with a `$comment` header, ending in a newline.
-pub fn render(generated_by: &str) -> String {
+/// The schema file: pretty JSON with a `$comment` header, ending in a newline. It depends only on
+/// the catalog format, so `secretcat schema` and `generate` write the same bytes.
+pub fn render() -> String {
     let schema = catalog_schema();
     let mut ordered = Map::new();
-    ordered.insert("$comment".into(), Value::String(generated_by.to_string()));
+    let comment = format!(
+        "{} - do not edit. Regenerate with: secretcat generate (or secretcat schema)",
+        super::GENERATED_MARKER
+    );
+    ordered.insert("$comment".into(), Value::String(comment));
     if let Value::Object(map) = schema {
         for (key, value) in map {
             ordered.insert(key, value);
@@ -66,14 +71,14 @@ fn inline(value: &mut Value, definitions: &Map<String, Value>, depth: usize) {
                     map.insert("allOf".into(), Value::Array(vec![only]));
                 }
             }
-            if let Some(Value::Array(all_of)) = map.get("allOf") {
-                if all_of.len() == 1 {
-                    let only = all_of[0].clone();
-                    map.remove("allOf");
-                    if let Value::Object(inner) = only {
-                        for (key, inner_value) in inner {
-                            map.entry(key).or_insert(inner_value);
-                        }
+            if let Some(Value::Array(all_of)) = map.get("allOf")
+                && all_of.len() == 1
+            {
+                let only = all_of[0].clone();
+                map.remove("allOf");
+                if let Value::Object(inner) = only {
+                    for (key, inner_value) in inner {
+                        map.entry(key).or_insert(inner_value);
                     }
                 }
             }
@@ -122,12 +127,26 @@ mod tests {
         let mut keys = Vec::new();
         walk(&schema, &mut keys);
         assert!(!keys.contains(&"$ref"), "every $ref is inlined");
-        assert!(!keys.contains(&"allOf"), "taplo crashes on allOf in properties");
+        assert!(
+            !keys.contains(&"allOf"),
+            "taplo crashes on allOf in properties"
+        );
         assert!(!keys.contains(&"definitions"));
         let secret = &schema["properties"]["secrets"]["additionalProperties"];
-        for field in ["bundle", "data", "consumers", "owner", "namespace", "external_secret", "template"] {
+        for field in [
+            "bundle",
+            "data",
+            "consumers",
+            "owner",
+            "namespace",
+            "external_secret",
+            "template",
+        ] {
             let description = secret["properties"][field]["description"].as_str();
-            assert!(description.is_some_and(|d| !d.is_empty()), "{field} has a description");
+            assert!(
+                description.is_some_and(|d| !d.is_empty()),
+                "{field} has a description"
+            );
         }
         assert_eq!(secret["additionalProperties"], Value::Bool(false));
         assert_eq!(secret["x-taplo"]["initKeys"][0], "bundle");

@@ -136,8 +136,12 @@ pub fn external_secret<'a>(catalog: &'a Catalog, secret: &'a Secret) -> External
         (None, None) => None,
         (template, secret_type) => Some(TemplateView {
             secret_type: secret_type.as_deref(),
-            engine_version: template.as_ref().map_or(crate::model::EngineVersion::V2, |t| t.engine_version),
-            merge_policy: template.as_ref().map_or(crate::model::MergePolicy::Replace, |t| t.merge_policy),
+            engine_version: template
+                .as_ref()
+                .map_or(crate::model::EngineVersion::V2, |t| t.engine_version),
+            merge_policy: template
+                .as_ref()
+                .map_or(crate::model::MergePolicy::Replace, |t| t.merge_policy),
             data: template
                 .iter()
                 .flat_map(|t| t.data.iter().map(|(k, v)| (k.as_str(), v.as_str())))
@@ -149,7 +153,10 @@ pub fn external_secret<'a>(catalog: &'a Catalog, secret: &'a Secret) -> External
         namespace: &secret.namespace,
         spec: Spec {
             refresh_interval: &secret.refresh_interval,
-            secret_store_ref: StoreRef { kind: catalog.store.kind, name: &catalog.store.name },
+            secret_store_ref: StoreRef {
+                kind: catalog.store.kind,
+                name: &catalog.store.name,
+            },
             target: Target {
                 name: &secret.target,
                 creation_policy: "Owner",
@@ -174,7 +181,10 @@ pub fn external_secret<'a>(catalog: &'a Catalog, secret: &'a Secret) -> External
     }
 }
 
-pub fn bundle<'a>(catalog: &'a Catalog, name: &str) -> (BundleView<'a>, Vec<ExternalSecretView<'a>>) {
+pub fn bundle<'a>(
+    catalog: &'a Catalog,
+    name: &str,
+) -> (BundleView<'a>, Vec<ExternalSecretView<'a>>) {
     let bundle = &catalog.bundles[name];
     let view = BundleView {
         name: &bundle.name,
@@ -184,7 +194,11 @@ pub fn bundle<'a>(catalog: &'a Catalog, name: &str) -> (BundleView<'a>, Vec<Exte
         owner: bundle.owner.as_deref(),
         description: bundle.description.as_deref(),
     };
-    let secrets = bundle.secrets.iter().map(|s| external_secret(catalog, &catalog.secrets[s])).collect();
+    let secrets = bundle
+        .secrets
+        .iter()
+        .map(|s| external_secret(catalog, &catalog.secrets[s]))
+        .collect();
     (view, secrets)
 }
 

@@ -30,7 +30,11 @@ pub(super) fn compile(
         let name = Spanned::new(path.clone(), def.name_span.clone());
         ctx.check_name("key path", file, &name, names::vault_path(&path));
         if path.starts_with(&format!("{}/", store.mount)) {
-            ctx.push(Diagnostic::mount_prefix(&path, &store.mount).at(file, name.span.clone(), "read as a path below the mount"));
+            ctx.push(Diagnostic::mount_prefix(&path, &store.mount).at(
+                file,
+                name.span.clone(),
+                "read as a path below the mount",
+            ));
         }
         let raw = def.value.value;
         let alias = match &raw.alias {
@@ -40,15 +44,31 @@ pub(super) fn compile(
             }
             None => Spanned::new(path.to_lower_camel_case(), name.span.clone()),
         };
-        let origin = Origin { file, span: def.name_span.clone() };
+        let origin = Origin {
+            file,
+            span: def.name_span.clone(),
+        };
         match aliases.get(&alias.value) {
             Some((first, first_origin)) => ctx.push(
                 Diagnostic::duplicate_alias(&alias.value, first, &path)
                     .at(file, alias.span.clone(), "alias used again here")
-                    .also(first_origin.file, first_origin.span.clone(), "first used here"),
+                    .also(
+                        first_origin.file,
+                        first_origin.span.clone(),
+                        "first used here",
+                    ),
             ),
             None => {
-                aliases.insert(alias.value.clone(), (path.clone(), Origin { file, span: alias.span.clone() }));
+                aliases.insert(
+                    alias.value.clone(),
+                    (
+                        path.clone(),
+                        Origin {
+                            file,
+                            span: alias.span.clone(),
+                        },
+                    ),
+                );
             }
         }
         if let Some(owner) = &raw.owner {
@@ -58,19 +78,43 @@ pub(super) fn compile(
         let min_length = raw.min_length.as_ref().map(|m| m.value);
         if let Some(min) = &raw.min_length {
             if min.value == 0 {
-                ctx.push(Diagnostic::invalid_length(&path, "min_length must be at least 1").at(file, min.span.clone(), ""));
+                ctx.push(
+                    Diagnostic::invalid_length(&path, "min_length must be at least 1").at(
+                        file,
+                        min.span.clone(),
+                        "",
+                    ),
+                );
             }
             match (&source, &raw.generate, &raw.fixture) {
-                (ValueSource::Generate { length, .. }, Some(generate), _) if *length < min.value => ctx.push(
-                    Diagnostic::invalid_length(&path, &format!("generates {length} characters, below its min_length of {}", min.value))
+                (ValueSource::Generate { length, .. }, Some(generate), _)
+                    if *length < min.value =>
+                {
+                    ctx.push(
+                        Diagnostic::invalid_length(
+                            &path,
+                            &format!(
+                                "generates {length} characters, below its min_length of {}",
+                                min.value
+                            ),
+                        )
                         .at(file, generate.value.length.span.clone(), "")
-                        .also(file, min.span.clone(), "min_length set here"),
-                ),
-                (ValueSource::Fixture(value), _, Some(fixture)) if (value.chars().count() as u64) < min.value => ctx.push(
-                    Diagnostic::fixture_too_short(&path, value.chars().count(), min.value)
-                        .at(file, fixture.span.clone(), "")
-                        .also(file, min.span.clone(), "min_length set here"),
-                ),
+                        .also(
+                            file,
+                            min.span.clone(),
+                            "min_length set here",
+                        ),
+                    )
+                }
+                (ValueSource::Fixture(value), _, Some(fixture))
+                    if (value.chars().count() as u64) < min.value =>
+                {
+                    ctx.push(
+                        Diagnostic::fixture_too_short(&path, value.chars().count(), min.value)
+                            .at(file, fixture.span.clone(), "")
+                            .also(file, min.span.clone(), "min_length set here"),
+                    )
+                }
                 _ => {}
             }
         }
@@ -112,16 +156,26 @@ fn value_source(
     }
     if given.len() > 1 {
         let kinds: Vec<&str> = given.iter().map(|(kind, _)| *kind).collect();
-        let mut diagnostic = Diagnostic::conflicting_value_sources(path, &kinds).at(file, given[1].1.clone(), "second value source");
+        let mut diagnostic = Diagnostic::conflicting_value_sources(path, &kinds).at(
+            file,
+            given[1].1.clone(),
+            "second value source",
+        );
         for (kind, span) in given.iter().take(1).chain(given.iter().skip(2)) {
             diagnostic = diagnostic.also(file, span.clone(), format!("`{kind}` given here"));
         }
         ctx.push(diagnostic);
     }
-    if let Some(generate) = &raw.generate {
-        if generate.value.length.value == 0 {
-            ctx.push(Diagnostic::invalid_length(path, "generate length must be at least 1").at(file, generate.value.length.span.clone(), ""));
-        }
+    if let Some(generate) = &raw.generate
+        && generate.value.length.value == 0
+    {
+        ctx.push(
+            Diagnostic::invalid_length(path, "generate length must be at least 1").at(
+                file,
+                generate.value.length.span.clone(),
+                "",
+            ),
+        );
     }
     match (&raw.fixture, &raw.generate, &raw.external) {
         (Some(fixture), _, _) => ValueSource::Fixture(fixture.value.clone()),
@@ -132,7 +186,11 @@ fn value_source(
         (None, None, Some(external)) => ValueSource::External(Some(external.value.clone())),
         (None, None, None) => {
             if !seeding.is_empty() {
-                ctx.push(Diagnostic::missing_value_source(path, seeding).at(file, name.span.clone(), "no fixture, generate or external"));
+                ctx.push(Diagnostic::missing_value_source(path, seeding).at(
+                    file,
+                    name.span.clone(),
+                    "no fixture, generate or external",
+                ));
             }
             ValueSource::External(None)
         }

@@ -26,9 +26,19 @@ impl Ctx<'_> {
     }
 
     /// Report `rule` (if any) for a name at `file`/`name`.
-    pub fn check_name(&mut self, what: &str, file: FileId, name: &Spanned<String>, rule: Option<String>) {
+    pub fn check_name(
+        &mut self,
+        what: &str,
+        file: FileId,
+        name: &Spanned<String>,
+        rule: Option<String>,
+    ) {
         if let Some(rule) = rule {
-            self.push(Diagnostic::invalid_name(what, &name.value, &rule).at(file, name.span.clone(), ""));
+            self.push(Diagnostic::invalid_name(what, &name.value, &rule).at(
+                file,
+                name.span.clone(),
+                "",
+            ));
         }
     }
 
@@ -41,7 +51,11 @@ impl Ctx<'_> {
 
 /// Compile the merged catalog. Returns `None` only when there is no store to compile against;
 /// otherwise a catalog is returned even with errors, and the caller decides from `diagnostics`.
-pub fn validate(raw: RawCatalog, catalog_dir: String, diagnostics: &mut Vec<Diagnostic>) -> Option<Catalog> {
+pub fn validate(
+    raw: RawCatalog,
+    catalog_dir: String,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Catalog> {
     let mut ctx = Ctx { diagnostics };
     let (store_file, raw_store) = raw.store?;
     let store = compile_store(&mut ctx, store_file, raw_store.value);
@@ -49,25 +63,39 @@ pub fn validate(raw: RawCatalog, catalog_dir: String, diagnostics: &mut Vec<Diag
     let mut bundles = compile_bundles(&mut ctx, raw.bundles);
     let outputs = outputs::compile(&mut ctx, raw.outputs, &bundles);
     let mut keys = keys::compile(&mut ctx, raw.keys, &store, &environments);
-    let secrets = secrets::compile(&mut ctx, raw.secrets, &store, &environments, &bundles, &keys);
+    let secrets = secrets::compile(
+        &mut ctx,
+        raw.secrets,
+        &store,
+        &environments,
+        &bundles,
+        &keys,
+    );
 
     for secret in secrets.values() {
         if let Some(bundle) = bundles.get_mut(&secret.bundle) {
             bundle.secrets.push(secret.name.clone());
         }
         for data in secret.data.values() {
-            if let Some(key) = keys.get_mut(&data.key) {
-                if key.used_by.last() != Some(&secret.name) {
-                    key.used_by.push(secret.name.clone());
-                }
+            if let Some(key) = keys.get_mut(&data.key)
+                && key.used_by.last() != Some(&secret.name)
+            {
+                key.used_by.push(secret.name.clone());
             }
         }
     }
     // After a reference error, "unused" is more likely the typo's other half than news.
-    let has_errors = ctx.diagnostics.iter().any(|d| d.severity == crate::diagnostics::Severity::Error);
+    let has_errors = ctx
+        .diagnostics
+        .iter()
+        .any(|d| d.severity == crate::diagnostics::Severity::Error);
     for key in keys.values().filter(|_| !has_errors) {
         if key.used_by.is_empty() {
-            ctx.push(Diagnostic::unused_key(&key.path).at(key.origin.file, key.origin.span.clone(), "defined here"));
+            ctx.push(Diagnostic::unused_key(&key.path).at(
+                key.origin.file,
+                key.origin.span.clone(),
+                "defined here",
+            ));
         }
     }
     Some(Catalog {
@@ -82,12 +110,27 @@ pub fn validate(raw: RawCatalog, catalog_dir: String, diagnostics: &mut Vec<Diag
 }
 
 fn compile_store(ctx: &mut Ctx, file: FileId, raw: crate::load::raw::RawStore) -> Store {
-    ctx.check_name("store name", file, &raw.name, names::dns1123_subdomain(&raw.name));
-    ctx.check_name("store mount", file, &raw.mount, names::vault_path(&raw.mount));
-    if let Some(property) = &raw.property {
-        if property.is_empty() {
-            ctx.check_name("store property", file, property, Some("must not be empty".into()));
-        }
+    ctx.check_name(
+        "store name",
+        file,
+        &raw.name,
+        names::dns1123_subdomain(&raw.name),
+    );
+    ctx.check_name(
+        "store mount",
+        file,
+        &raw.mount,
+        names::vault_path(&raw.mount),
+    );
+    if let Some(property) = &raw.property
+        && property.is_empty()
+    {
+        ctx.check_name(
+            "store property",
+            file,
+            property,
+            Some("must not be empty".into()),
+        );
     }
     if let Some(interval) = &raw.refresh_interval {
         ctx.check_duration(file, interval);
@@ -97,7 +140,9 @@ fn compile_store(ctx: &mut Ctx, file: FileId, raw: crate::load::raw::RawStore) -
         name: raw.name.value,
         mount: raw.mount.value,
         property: raw.property.map_or_else(|| "value".into(), |p| p.value),
-        refresh_interval: raw.refresh_interval.map_or_else(|| "1h".into(), |r| r.value),
+        refresh_interval: raw
+            .refresh_interval
+            .map_or_else(|| "1h".into(), |r| r.value),
         server: raw.server.map(|s| s.value),
     }
 }
@@ -109,7 +154,12 @@ fn compile_environments(
     raw.into_iter()
         .map(|(name, def)| {
             let spanned = Spanned::new(name.clone(), def.name_span.clone());
-            ctx.check_name("environment name", def.file, &spanned, names::dns1123_label(&name, 63));
+            ctx.check_name(
+                "environment name",
+                def.file,
+                &spanned,
+                names::dns1123_label(&name, 63),
+            );
             let env = Environment {
                 name: name.clone(),
                 fixtures: def.value.value.fixtures.value,
@@ -128,9 +178,19 @@ fn compile_bundles(
         .map(|(name, def)| {
             let file = def.file;
             let spanned = Spanned::new(name.clone(), def.name_span.clone());
-            ctx.check_name("bundle name", file, &spanned, names::dns1123_label(&name, 63));
+            ctx.check_name(
+                "bundle name",
+                file,
+                &spanned,
+                names::dns1123_label(&name, 63),
+            );
             let raw = def.value.value;
-            ctx.check_name("namespace", file, &raw.namespace, names::dns1123_label(&raw.namespace, 63));
+            ctx.check_name(
+                "namespace",
+                file,
+                &raw.namespace,
+                names::dns1123_label(&raw.namespace, 63),
+            );
             let release = raw.release.unwrap_or_else(|| {
                 let default = match raw.kind.value {
                     BundleKind::Layer15 => format!("vault-secrets-{name}"),
@@ -138,7 +198,12 @@ fn compile_bundles(
                 };
                 Spanned::new(default, def.name_span.clone())
             });
-            ctx.check_name("release name", file, &release, names::dns1123_label(&release, 53));
+            ctx.check_name(
+                "release name",
+                file,
+                &release,
+                names::dns1123_label(&release, 53),
+            );
             let release = release.value;
             if let Some(owner) = &raw.owner {
                 ctx.check_name("owner", file, owner, names::simple_name(owner));
@@ -151,7 +216,10 @@ fn compile_bundles(
                 owner: raw.owner.map(|o| o.value),
                 description: raw.description,
                 secrets: Vec::new(),
-                origin: Origin { file, span: def.name_span },
+                origin: Origin {
+                    file,
+                    span: def.name_span,
+                },
             };
             (name, bundle)
         })

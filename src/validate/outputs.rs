@@ -29,9 +29,15 @@ pub(super) fn compile(
     };
     let raw = raw.value;
     let mut pick = |value: Option<Spanned<String>>, default: &str, per_bundle: bool| -> String {
-        let Some(value) = value else { return default.to_string() };
+        let Some(value) = value else {
+            return default.to_string();
+        };
         if let Some(why) = path_problem(&value, per_bundle) {
-            ctx.push(Diagnostic::invalid_output_path(&value, &why).at(file, value.span.clone(), ""));
+            ctx.push(Diagnostic::invalid_output_path(&value, &why).at(
+                file,
+                value.span.clone(),
+                "",
+            ));
         }
         value.value
     };
@@ -48,10 +54,18 @@ pub(super) fn compile(
     let mut seen: BTreeMap<String, Option<&str>> = BTreeMap::new();
     for (_, bundle, path) in outputs.files(bundles.values()) {
         if let Some(first) = seen.insert(path.clone(), bundle) {
-            let whose = |b: Option<&str>| b.map_or("a catalog-wide output".to_string(), |b| format!("bundle `{b}`"));
+            let whose = |b: Option<&str>| {
+                b.map_or("a catalog-wide output".to_string(), |b| {
+                    format!("bundle `{b}`")
+                })
+            };
             ctx.push(Diagnostic::invalid_output_path(
                 &path,
-                &format!("is produced twice, by {} and by {}; put `{{bundle}}` in the pattern", whose(first), whose(bundle)),
+                &format!(
+                    "is produced twice, by {} and by {}; put `{{bundle}}` in the pattern",
+                    whose(first),
+                    whose(bundle)
+                ),
             ));
         }
     }

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use super::{Ctx, names};
 use crate::diagnostics::Diagnostic;
 use crate::load::Def;
-use crate::load::raw::{BundleKind, DecodingStrategy, EngineVersion, MergePolicy, RawDataRef, RawSecret};
+use crate::load::raw::{
+    BundleKind, DecodingStrategy, EngineVersion, MergePolicy, RawDataRef, RawSecret,
+};
 use crate::load::spanned::Spanned;
 use crate::model::{Bundle, Consumer, DataRef, Environment, Key, Origin, Secret, Store, Template};
 use crate::suggest::closest;
@@ -24,10 +26,19 @@ pub(super) fn compile(
     let mut targets: BTreeMap<(&str, String, String), (String, Origin)> = BTreeMap::new();
     for (name, def) in raw {
         let file = def.file;
-        let origin = Origin { file, span: def.name_span.clone() };
+        let origin = Origin {
+            file,
+            span: def.name_span.clone(),
+        };
         let raw = def.value.value;
-        let target_span = raw.target.as_ref().map_or(origin.span.clone(), |t| t.span.clone());
-        let es_span = raw.external_secret.as_ref().map_or(origin.span.clone(), |e| e.span.clone());
+        let target_span = raw
+            .target
+            .as_ref()
+            .map_or(origin.span.clone(), |t| t.span.clone());
+        let es_span = raw
+            .external_secret
+            .as_ref()
+            .map_or(origin.span.clone(), |e| e.span.clone());
         let secret = compile_one(ctx, &name, &origin, raw, store, environments, bundles, keys);
         for (what, object, span) in [
             ("Secret", &secret.target, target_span),
@@ -38,7 +49,11 @@ pub(super) fn compile(
                 Some((first, first_origin)) => ctx.push(
                     Diagnostic::duplicate_target(what, object, &secret.namespace, first, &name)
                         .at(file, span, format!("{what} `{object}` rendered again here"))
-                        .also(first_origin.file, first_origin.span.clone(), format!("first rendered by `{first}`")),
+                        .also(
+                            first_origin.file,
+                            first_origin.span.clone(),
+                            format!("first rendered by `{first}`"),
+                        ),
                 ),
                 None => {
                     targets.insert(slot, (name.clone(), origin.clone()));
@@ -63,37 +78,68 @@ fn compile_one(
 ) -> Secret {
     let file = origin.file;
     let name_spanned = Spanned::new(name.to_string(), origin.span.clone());
-    ctx.check_name("secret name", file, &name_spanned, names::dns1123_subdomain(name));
+    ctx.check_name(
+        "secret name",
+        file,
+        &name_spanned,
+        names::dns1123_subdomain(name),
+    );
 
     let bundle = bundles.get(&raw.bundle.value);
     if bundle.is_none() {
         let all: Vec<&str> = bundles.keys().map(String::as_str).collect();
         let best = closest(&raw.bundle, all.iter().copied());
-        ctx.push(Diagnostic::unknown_bundle(name, &raw.bundle, best, &all).at(file, raw.bundle.span.clone(), "no such bundle"));
+        ctx.push(
+            Diagnostic::unknown_bundle(name, &raw.bundle, best, &all).at(
+                file,
+                raw.bundle.span.clone(),
+                "no such bundle",
+            ),
+        );
     }
     let namespace = match &raw.namespace {
         Some(namespace) => {
-            ctx.check_name("namespace", file, namespace, names::dns1123_label(namespace, 63));
+            ctx.check_name(
+                "namespace",
+                file,
+                namespace,
+                names::dns1123_label(namespace, 63),
+            );
             namespace.value.clone()
         }
         None => bundle.map(|b| b.namespace.clone()).unwrap_or_default(),
     };
     let target = match &raw.target {
         Some(target) => {
-            ctx.check_name("Secret name", file, target, names::dns1123_subdomain(target));
+            ctx.check_name(
+                "Secret name",
+                file,
+                target,
+                names::dns1123_subdomain(target),
+            );
             target.value.clone()
         }
         None => name.to_string(),
     };
     let external_secret = match &raw.external_secret {
         Some(es) => {
-            ctx.check_name("ExternalSecret name", file, es, names::dns1123_subdomain(es));
+            ctx.check_name(
+                "ExternalSecret name",
+                file,
+                es,
+                names::dns1123_subdomain(es),
+            );
             es.value.clone()
         }
         None => {
             let default = format!("{name}-sync");
             if default.len() > 253 {
-                ctx.check_name("ExternalSecret name", file, &name_spanned, names::dns1123_subdomain(&default));
+                ctx.check_name(
+                    "ExternalSecret name",
+                    file,
+                    &name_spanned,
+                    names::dns1123_subdomain(&default),
+                );
             }
             default
         }
@@ -116,7 +162,11 @@ fn compile_one(
         for env in &list.value {
             if !environments.contains_key(&env.value) {
                 let best = closest(env, all.iter().copied());
-                ctx.push(Diagnostic::unknown_environment(name, env, best, &all).at(file, env.span.clone(), "not declared"));
+                ctx.push(Diagnostic::unknown_environment(name, env, best, &all).at(
+                    file,
+                    env.span.clone(),
+                    "not declared",
+                ));
             }
         }
         let mut names: Vec<String> = list.value.iter().map(|e| e.value.clone()).collect();
@@ -133,17 +183,34 @@ fn compile_one(
     for (data_key, reference) in &raw.data {
         check_data_key(ctx, file, name, data_key, integration);
         let (key, property, decoding) = match &reference.value {
-            RawDataRef::Key(key) => (Spanned::new(key.clone(), reference.span.clone()), None, None),
-            RawDataRef::Table(table) => (table.key.clone(), table.property.clone(), table.decoding_strategy),
+            RawDataRef::Key(key) => (
+                Spanned::new(key.clone(), reference.span.clone()),
+                None,
+                None,
+            ),
+            RawDataRef::Table(table) => (
+                table.key.clone(),
+                table.property.clone(),
+                table.decoding_strategy,
+            ),
         };
         if !keys.contains_key(&key.value) {
             let best = closest(&key, keys.keys().map(String::as_str));
-            ctx.push(Diagnostic::unknown_key(name, &key, best).at(file, key.span.clone(), "no key with this path"));
+            ctx.push(Diagnostic::unknown_key(name, &key, best).at(
+                file,
+                key.span.clone(),
+                "no key with this path",
+            ));
         }
-        if let Some(property) = &property {
-            if property.is_empty() || property.chars().any(char::is_control) {
-                ctx.check_name("property", file, property, Some("must be non-empty, without control characters".into()));
-            }
+        if let Some(property) = &property
+            && (property.is_empty() || property.chars().any(char::is_control))
+        {
+            ctx.check_name(
+                "property",
+                file,
+                property,
+                Some("must be non-empty, without control characters".into()),
+            );
         }
         data.insert(
             data_key.value.clone(),
@@ -159,7 +226,12 @@ fn compile_one(
             check_data_key(ctx, file, name, data_key, integration);
         }
         Template {
-            data: template.value.data.into_iter().map(|(k, v)| (k.value, v.value)).collect(),
+            data: template
+                .value
+                .data
+                .into_iter()
+                .map(|(k, v)| (k.value, v.value))
+                .collect(),
             merge_policy: template.value.merge_policy.unwrap_or(MergePolicy::Replace),
             engine_version: template.value.engine_version.unwrap_or(EngineVersion::V2),
         }
@@ -182,35 +254,68 @@ fn compile_one(
         description: raw.description,
         origin: origin.clone(),
     };
-    let provided = secret.provided_keys().into_iter().map(str::to_string).collect::<Vec<_>>();
+    let provided = secret
+        .provided_keys()
+        .into_iter()
+        .map(str::to_string)
+        .collect::<Vec<_>>();
     for consumer in raw.consumers {
         let consumer = consumer.value;
-        ctx.check_name("consumer name", file, &consumer.name, names::simple_name(&consumer.name));
+        ctx.check_name(
+            "consumer name",
+            file,
+            &consumer.name,
+            names::simple_name(&consumer.name),
+        );
         for required in &consumer.requires {
             if !provided.contains(&required.value) {
                 let provided: Vec<&str> = provided.iter().map(String::as_str).collect();
                 let best = closest(required, provided.iter().copied());
                 ctx.push(
-                    Diagnostic::unknown_required_key(name, &consumer.name, required, best, &provided)
-                        .at(file, required.span.clone(), "not provided by the secret"),
+                    Diagnostic::unknown_required_key(
+                        name,
+                        &consumer.name,
+                        required,
+                        best,
+                        &provided,
+                    )
+                    .at(
+                        file,
+                        required.span.clone(),
+                        "not provided by the secret",
+                    ),
                 );
             }
         }
         let mut requires: Vec<String> = consumer.requires.into_iter().map(|r| r.value).collect();
         requires.sort();
         requires.dedup();
-        secret.consumers.push(Consumer { name: consumer.name.value, via: consumer.via.value, requires });
+        secret.consumers.push(Consumer {
+            name: consumer.name.value,
+            via: consumer.via.value,
+            requires,
+        });
     }
     secret.consumers.sort_by(|a, b| a.name.cmp(&b.name));
     secret
 }
 
-fn check_data_key(ctx: &mut Ctx, file: crate::source::FileId, secret: &str, key: &Spanned<String>, integration: Option<&Bundle>) {
+fn check_data_key(
+    ctx: &mut Ctx,
+    file: crate::source::FileId,
+    secret: &str,
+    key: &Spanned<String>,
+    integration: Option<&Bundle>,
+) {
     if !names::eso_data_key(key) {
         ctx.push(Diagnostic::invalid_data_key(secret, key).at(file, key.span.clone(), ""));
-    } else if let Some(bundle) = integration {
-        if !names::env_var(key) {
-            ctx.push(Diagnostic::invalid_env_var(secret, key, &bundle.name).at(file, key.span.clone(), ""));
-        }
+    } else if let Some(bundle) = integration
+        && !names::env_var(key)
+    {
+        ctx.push(Diagnostic::invalid_env_var(secret, key, &bundle.name).at(
+            file,
+            key.span.clone(),
+            "",
+        ));
     }
 }
