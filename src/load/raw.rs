@@ -210,6 +210,7 @@ pub struct RawKey {
     #[schemars(example = &"Azure Key Vault ameidekv: ghcr-token")]
     pub external: Option<Spanned<String>>,
     /// Minimum length of the value; a shorter fixture is a finding.
+    #[schemars(range(min = 1))]
     pub min_length: Option<Spanned<u64>>,
     /// How to rotate the value.
     pub rotation: Option<String>,
@@ -220,7 +221,7 @@ pub struct RawKey {
 #[serde(deny_unknown_fields)]
 pub struct RawGenerate {
     /// Number of characters.
-    #[schemars(example = 32)]
+    #[schemars(example = 32, range(min = 1))]
     pub length: Spanned<u64>,
     /// Characters to draw from.
     pub charset: Option<Charset>,

@@ -152,4 +152,33 @@ mod tests {
         assert_eq!(secret["x-taplo"]["initKeys"][0], "bundle");
         assert_eq!(schema["$schema"], "http://json-schema.org/draft-07/schema#");
     }
+
+    /// Every field of every table carries a description: it is the editor's hover text.
+    #[test]
+    fn every_property_at_every_level_is_described() {
+        fn check(node: &Value, path: &str, missing: &mut Vec<String>) {
+            let Value::Object(map) = node else { return };
+            if let Some(Value::Object(properties)) = map.get("properties") {
+                for (name, property) in properties {
+                    if property.get("description").is_none() {
+                        missing.push(format!("{path}.{name}"));
+                    }
+                    check(property, &format!("{path}.{name}"), missing);
+                }
+            }
+            for key in ["additionalProperties", "items"] {
+                if let Some(child) = map.get(key) {
+                    check(child, &format!("{path}.{key}"), missing);
+                }
+            }
+            for key in ["anyOf", "oneOf"] {
+                if let Some(Value::Array(alternatives)) = map.get(key) {
+                    alternatives.iter().for_each(|a| check(a, &format!("{path}.{key}"), missing));
+                }
+            }
+        }
+        let mut missing = Vec::new();
+        check(&catalog_schema(), "", &mut missing);
+        assert_eq!(missing, Vec::<String>::new());
+    }
 }
