@@ -173,7 +173,9 @@ mod tests {
             }
             for key in ["anyOf", "oneOf"] {
                 if let Some(Value::Array(alternatives)) = map.get(key) {
-                    alternatives.iter().for_each(|a| check(a, &format!("{path}.{key}"), missing));
+                    alternatives
+                        .iter()
+                        .for_each(|a| check(a, &format!("{path}.{key}"), missing));
                 }
             }
         }

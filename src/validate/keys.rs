@@ -51,7 +51,15 @@ pub(super) fn compile(
         match aliases.get(&alias.value) {
             Some((first, first_origin)) => ctx.push(
                 Diagnostic::duplicate_alias(&alias.value, first, &path)
-                    .at(file, alias.span.clone(), "alias used again here")
+                    .at(
+                        file,
+                        alias.span.clone(),
+                        if raw.alias.is_some() {
+                            "alias used again here"
+                        } else {
+                            "default alias of this key"
+                        },
+                    )
                     .also(
                         first_origin.file,
                         first_origin.span.clone(),

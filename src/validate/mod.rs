@@ -225,3 +225,160 @@ fn compile_bundles(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnostics::Code;
+
+    const BASE: &str = r#"
+[store]
+name = "ameide-vault"
+mount = "secret"
+[environments.local]
+fixtures = true
+[bundles.platform]
+kind = "layer15"
+namespace = "ameide"
+[bundles.integration]
+kind = "integration"
+namespace = "ameide-int-tests"
+[keys.db-url]
+fixture = "postgresql://db"
+"#;
+
+    /// Compile BASE plus `extra` as one secretcat.toml; the (code, line, column) of every diagnostic.
+    fn diagnose(extra: &str) -> Vec<(Code, isize, usize)> {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = dir.path().join("catalog");
+        std::fs::create_dir_all(&catalog).unwrap();
+        std::fs::write(catalog.join("secretcat.toml"), format!("{BASE}{extra}")).unwrap();
+        let compiled = crate::compile(&catalog, dir.path());
+        compiled
+            .diagnostics
+            .iter()
+            .map(|d| {
+                let label = d
+                    .primary
+                    .as_ref()
+                    .expect("every catalog diagnostic has a place");
+                let pos = compiled.files.get(label.file).position(label.span.start);
+                (
+                    d.code,
+                    pos.line as isize - BASE.lines().count() as isize,
+                    pos.column,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_rule_reports_its_code_at_the_offending_token() {
+        let table: &[(&str, Code, isize, usize)] = &[
+            (
+                "[secrets.s]\nbundle = \"platfrom\"\ndata.A = \"db-url\"\n",
+                Code::UnknownBundle,
+                2,
+                10,
+            ),
+            (
+                "[secrets.s]\nbundle = \"platform\"\ndata.A = \"db-ulr\"\n",
+                Code::UnknownKey,
+                3,
+                10,
+            ),
+            (
+                "[keys.k]\n[secrets.s]\nbundle = \"platform\"\ndata.A = \"k\"\n",
+                Code::MissingValueSource,
+                1,
+                7,
+            ),
+            (
+                "[keys.k]\nfixture = \"a\"\nexternal = \"b\"\n[secrets.s]\nbundle = \"platform\"\ndata.A = \"k\"\n",
+                Code::ConflictingValueSources,
+                3,
+                12,
+            ),
+            (
+                "[secrets.S]\nbundle = \"platform\"\ndata.A = \"db-url\"\n",
+                Code::InvalidName,
+                1,
+                10,
+            ),
+            (
+                "[secrets.s]\nbundle = \"platform\"\ndata.\"a b\" = \"db-url\"\n",
+                Code::InvalidDataKey,
+                3,
+                6,
+            ),
+            (
+                "[secrets.s]\nbundle = \"integration\"\ndata.client-secret = \"db-url\"\n",
+                Code::InvalidEnvVar,
+                3,
+                6,
+            ),
+            (
+                "[secrets.s]\nbundle = \"platform\"\nrefresh_interval = \"1d\"\ndata.A = \"db-url\"\n",
+                Code::InvalidDuration,
+                3,
+                20,
+            ),
+            (
+                "[secrets.s]\nbundle = \"platform\"\ndata.A = \"db-url\"\nconsumers = [{ name = \"c\", via = \"envFrom\", requires = [\"B\"] }]\n",
+                Code::UnknownRequiredKey,
+                4,
+                57,
+            ),
+            (
+                "[secrets.s]\nbundle = \"platform\"\n",
+                Code::EmptySecret,
+                1,
+                10,
+            ),
+            (
+                "[keys.a]\nalias = \"dbUrl\"\nfixture = \"x\"\n[secrets.s]\nbundle = \"platform\"\ndata.A = \"a\"\ndata.B = \"db-url\"\n",
+                Code::DuplicateAlias,
+                -1,
+                7,
+            ),
+            (
+                "[keys.\"secret/foo\"]\nfixture = \"x\"\n[secrets.s]\nbundle = \"platform\"\ndata.A = \"secret/foo\"\ndata.B = \"db-url\"\n",
+                Code::MountPrefix,
+                1,
+                7,
+            ),
+            (
+                "[keys.k]\nfixture = \"short\"\nmin_length = 8\n[secrets.s]\nbundle = \"platform\"\ndata.A = \"k\"\ndata.B = \"db-url\"\n",
+                Code::FixtureTooShort,
+                2,
+                11,
+            ),
+            (
+                "[secrets.s]\nbundle = \"platform\"\ndata.A = \"db-url\"\n[secrets.t]\nbundle = \"platform\"\nexternal_secret = \"s-sync\"\ndata.A = \"db-url\"\n",
+                Code::DuplicateTarget,
+                6,
+                19,
+            ),
+            (
+                "[keys.k]\nexternal = \"elsewhere\"\n[secrets.s]\nbundle = \"platform\"\ndata.A = \"db-url\"\n",
+                Code::UnusedKey,
+                1,
+                7,
+            ),
+        ];
+        for (extra, code, line, column) in table {
+            let found = diagnose(extra);
+            assert!(
+                found.contains(&(*code, *line, *column)),
+                "{code:?} at {line}:{column} expected for\n{extra}\nfound {found:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_valid_catalog_has_no_diagnostics() {
+        assert_eq!(
+            diagnose("[secrets.s]\nbundle = \"platform\"\ndata.A = \"db-url\"\n"),
+            vec![]
+        );
+    }
+}
