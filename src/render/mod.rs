@@ -184,7 +184,11 @@ fn accept(path: &str, kind: OutputKind, mut text: String) -> Result<String, Diag
         text.push('\n');
     }
     if (path.ends_with(".yaml") || path.ends_with(".yml"))
-        && let Err(error) = serde_saphyr::from_str::<serde_json::Value>(&text)
+        && let Err(error) = serde_saphyr::from_str_with_options::<serde_json::Value>(
+            &text,
+            // Our own output grows with the catalog; the budget guards untrusted input.
+            serde_saphyr::options! { budget: None },
+        )
     {
         let template = match kind {
             OutputKind::KeyMap => "vault-secrets.base.yaml.hbs",
