@@ -184,7 +184,7 @@ fn accept(path: &str, kind: OutputKind, mut text: String) -> Result<String, Diag
         text.push('\n');
     }
     if (path.ends_with(".yaml") || path.ends_with(".yml"))
-        && let Err(error) = serde_saphyr::from_str_with_options::<serde_json::Value>(
+        && let Err(error) = serde_saphyr::from_str_with_options::<serde::de::IgnoredAny>(
             &text,
             // Our own output grows with the catalog; the budget guards untrusted input.
             serde_saphyr::options! { budget: None },
@@ -295,4 +295,61 @@ fn markdown_helper(
         .replace('|', "\\|");
     out.write(&cell)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_yaml_from_a_template_is_refused_with_the_template_named() {
+        let problem = accept(
+            "generated/x.yaml",
+            OutputKind::Fixtures,
+            "fixtures: [a\n".into(),
+        )
+        .unwrap_err();
+        assert_eq!(problem.code, crate::diagnostics::Code::Template);
+        assert!(
+            problem.message.starts_with(
+                "template `fixtures.yaml.hbs` failed: rendered `generated/x.yaml` is not valid YAML"
+            ),
+            "{}",
+            problem.message
+        );
+        assert_eq!(
+            accept("generated/x.yaml", OutputKind::Fixtures, "a: 1".into()).unwrap(),
+            "a: 1\n"
+        );
+    }
+
+    #[test]
+    fn yaml_helper_quotes_what_yaml_1_1_would_misread() {
+        for value in [
+            "no",
+            "On",
+            "y",
+            "~",
+            "null",
+            "12:30",
+            "0x1F",
+            "1e3",
+            "2024-01-01",
+            "",
+            " lead",
+            "a: b",
+            "#x",
+            "{{ .password }}",
+        ] {
+            let text = to_yaml(&serde_json::Value::String(value.into())).unwrap();
+            assert!(
+                text.starts_with('"') || text.starts_with('\''),
+                "{value:?} rendered as {text}"
+            );
+        }
+        assert_eq!(
+            to_yaml(&serde_json::json!("plain-value")).unwrap(),
+            "plain-value"
+        );
+    }
 }
