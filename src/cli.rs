@@ -234,6 +234,9 @@ fn generate(
         written.unchanged.len(),
         written.removed.len()
     );
+    for path in &written.untouched {
+        let _ = writeln!(stdout, "untouched {path} (left as it was)");
+    }
     if let Some(error) = failure {
         compiled.diagnostics.push(error);
     }

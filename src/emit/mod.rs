@@ -37,6 +37,9 @@ pub struct WriteReport {
     pub written: Vec<String>,
     pub unchanged: Vec<String>,
     pub removed: Vec<String>,
+    /// Files that needed writing or removing but were left exactly as they were, because an
+    /// earlier write failed.
+    pub untouched: Vec<String>,
 }
 
 /// Compare `files` (relative path → content) with the tree under `root`.
@@ -47,6 +50,7 @@ pub fn compare(
 ) -> Result<Vec<Drift>, Diagnostic> {
     let mut drift = Vec::new();
     for (path, expected) in files {
+        check_inside_root(root, path)?;
         match read_if_exists(&root.join(path))? {
             None => drift.push(Drift::Missing { path: path.clone() }),
             Some(actual) if actual == *expected => {}
@@ -63,41 +67,120 @@ pub fn compare(
     Ok(drift)
 }
 
-/// Write every changed or missing file and remove orphans. Each file is replaced atomically;
-/// on the first failure the report so far and the error are returned.
+/// Write every changed or missing file and remove orphans, each file replaced atomically.
+/// Everything is checked before the first write; on a failed write the report says which files
+/// are new and which were left as they were.
 pub fn write(
     root: &Path,
     files: &BTreeMap<String, String>,
     outputs: &OutputPaths<String>,
 ) -> Result<WriteReport, (WriteReport, Diagnostic)> {
+    write_with(root, files, outputs, &mut |path, content| {
+        write_atomic(path, content)
+    })
+}
+
+/// `write` with the file-replacing step supplied, so tests can make the Nth write fail.
+pub fn write_with(
+    root: &Path,
+    files: &BTreeMap<String, String>,
+    outputs: &OutputPaths<String>,
+    replace: &mut dyn FnMut(&Path, &[u8]) -> std::io::Result<()>,
+) -> Result<WriteReport, (WriteReport, Diagnostic)> {
     let mut report = WriteReport::default();
-    let orphaned = match orphans(root, files, outputs) {
+    let mut pending = Vec::new();
+    let planned = (|| {
+        for (path, content) in files {
+            check_inside_root(root, path)?;
+            match read_if_exists(&root.join(path))? {
+                Some(actual) if actual == *content => report.unchanged.push(path.clone()),
+                _ => pending.push((path, content)),
+            }
+        }
+        orphans(root, files, outputs)
+    })();
+    let orphaned = match planned {
         Ok(orphaned) => orphaned,
         Err(error) => return Err((report, error)),
     };
-    for (path, content) in files {
-        let target = root.join(path);
-        match read_if_exists(&target) {
-            Ok(Some(actual)) if actual == *content => report.unchanged.push(path.clone()),
-            Ok(_) => match write_atomic(&target, content.as_bytes()) {
-                Ok(()) => report.written.push(path.clone()),
-                Err(error) => return Err((report, Diagnostic::io(path, "write", &error))),
-            },
-            Err(error) => return Err((report, error)),
+    let mut failure = None;
+    for (path, content) in pending {
+        if failure.is_some() {
+            report.untouched.push(path.clone());
+            continue;
         }
-    }
-    for path in orphaned {
-        match std::fs::remove_file(root.join(&path)) {
-            Ok(()) => report.removed.push(path),
+        match replace(&root.join(path), content.as_bytes()) {
+            Ok(()) => report.written.push(path.clone()),
             Err(error) => {
-                return Err((
-                    report,
-                    Diagnostic::io(&path, "remove orphaned output", &error),
-                ));
+                report.untouched.push(path.clone());
+                failure = Some(Diagnostic::io(path, "write", &error));
             }
         }
     }
-    Ok(report)
+    for path in orphaned {
+        if failure.is_some() {
+            report.untouched.push(path);
+            continue;
+        }
+        match std::fs::remove_file(root.join(&path)) {
+            Ok(()) => report.removed.push(path),
+            Err(error) => {
+                failure = Some(Diagnostic::io(&path, "remove orphaned output", &error));
+                report.untouched.push(path);
+            }
+        }
+    }
+    match failure {
+        Some(error) => Err((report, error)),
+        None => Ok(report),
+    }
+}
+
+/// Refuse an output path that would lead outside the root through a symbolic link, that is a
+/// link itself, or that runs through a file where a folder is needed.
+fn check_inside_root(root: &Path, relative: &str) -> Result<(), Diagnostic> {
+    let canonical_root = std::fs::canonicalize(root)
+        .map_err(|error| Diagnostic::io(&crate::source::display_path(root), "open root", &error))?;
+    let mut current = root.to_path_buf();
+    let components: Vec<_> = Path::new(relative).components().collect();
+    for (i, component) in components.iter().enumerate() {
+        current.push(component);
+        let last = i + 1 == components.len();
+        let Ok(meta) = std::fs::symlink_metadata(&current) else {
+            return Ok(());
+        };
+        let shown = crate::source::display_path(&current);
+        if meta.file_type().is_symlink() {
+            if last {
+                return Err(Diagnostic::invalid_output_path(
+                    relative,
+                    "is a symbolic link; secretcat never writes through links",
+                )
+                .on_path(shown));
+            }
+            let target = std::fs::canonicalize(&current).unwrap_or_default();
+            if !target.starts_with(&canonical_root) {
+                return Err(Diagnostic::invalid_output_path(
+                    relative,
+                    &format!("leads outside the root through the symbolic link `{shown}`"),
+                )
+                .on_path(shown));
+            }
+        } else if !last && !meta.is_dir() {
+            return Err(Diagnostic::invalid_output_path(
+                relative,
+                &format!("needs `{shown}` to be a folder, but it is a file"),
+            )
+            .on_path(shown));
+        } else if last && meta.is_dir() {
+            return Err(Diagnostic::invalid_output_path(
+                relative,
+                "is a folder on disk; remove it or change the output path",
+            )
+            .on_path(shown));
+        }
+    }
+    Ok(())
 }
 
 fn read_if_exists(path: &Path) -> Result<Option<String>, Diagnostic> {
@@ -208,4 +291,138 @@ fn unified_diff(path: &str, old: &str, new: &str) -> String {
             &format!("{path} (from catalog)"),
         )
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outputs() -> OutputPaths<String> {
+        let d = OutputPaths::DEFAULT;
+        OutputPaths {
+            dir: d.dir.into(),
+            key_map: d.key_map.into(),
+            layer15: d.layer15.into(),
+            integration: d.integration.into(),
+            chart: d.chart.into(),
+            fixtures: d.fixtures.into(),
+            schema: d.schema.into(),
+            docs: d.docs.into(),
+        }
+    }
+
+    #[test]
+    fn a_failed_write_leaves_each_file_old_or_new_and_says_which() {
+        let root = tempfile::tempdir().unwrap();
+        let generated = root.path().join("generated");
+        std::fs::create_dir_all(&generated).unwrap();
+        let mut files = BTreeMap::new();
+        for name in ["a", "b", "c", "d"] {
+            std::fs::write(
+                generated.join(format!("{name}.yaml")),
+                format!("old {name}\n"),
+            )
+            .unwrap();
+            files.insert(format!("generated/{name}.yaml"), format!("new {name}\n"));
+        }
+        let mut writes = 0;
+        let result = write_with(root.path(), &files, &outputs(), &mut |path, content| {
+            writes += 1;
+            if writes == 3 {
+                return Err(std::io::Error::other("disk full"));
+            }
+            write_atomic(path, content)
+        });
+        let (report, error) = result.unwrap_err();
+        assert_eq!(report.written, ["generated/a.yaml", "generated/b.yaml"]);
+        assert_eq!(report.untouched, ["generated/c.yaml", "generated/d.yaml"]);
+        assert!(error.message.contains("generated/c.yaml") && error.message.contains("disk full"));
+        for (name, expected) in [
+            ("a", "new a\n"),
+            ("b", "new b\n"),
+            ("c", "old c\n"),
+            ("d", "old d\n"),
+        ] {
+            assert_eq!(
+                std::fs::read_to_string(generated.join(format!("{name}.yaml"))).unwrap(),
+                expected
+            );
+        }
+        let leftovers: Vec<_> = std::fs::read_dir(&generated)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "no temporary files are left behind");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn outputs_never_go_through_links_that_leave_the_root() {
+        let outside = tempfile::tempdir().unwrap();
+        let root = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.path().join("generated")).unwrap();
+        let files = BTreeMap::from([("generated/x.yaml".to_string(), "x: 1\n".to_string())]);
+        let (report, error) = write(root.path(), &files, &outputs()).unwrap_err();
+        assert!(report.written.is_empty());
+        assert!(
+            error
+                .message
+                .contains("leads outside the root through the symbolic link"),
+            "{}",
+            error.message
+        );
+        assert!(
+            std::fs::read_dir(outside.path()).unwrap().next().is_none(),
+            "nothing written outside"
+        );
+
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("generated")).unwrap();
+        std::os::unix::fs::symlink(
+            outside.path().join("target"),
+            root.path().join("generated/x.yaml"),
+        )
+        .unwrap();
+        let (_, error) = write(root.path(), &files, &outputs()).unwrap_err();
+        assert!(
+            error.message.contains("is a symbolic link"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn a_file_where_a_folder_is_needed_is_named() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::write(root.path().join("generated"), "not a folder").unwrap();
+        let files = BTreeMap::from([("generated/x.yaml".to_string(), "x: 1\n".to_string())]);
+        let (_, error) = write(root.path(), &files, &outputs()).unwrap_err();
+        assert!(error.message.contains("needs `"), "{}", error.message);
+        assert!(
+            error.message.contains("to be a folder, but it is a file"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn only_files_with_the_header_are_orphans() {
+        let root = tempfile::tempdir().unwrap();
+        let generated = root.path().join("generated/charts/old");
+        std::fs::create_dir_all(&generated).unwrap();
+        std::fs::write(
+            generated.join("externalsecrets.yaml"),
+            "# @generated by secretcat from catalog/\n",
+        )
+        .unwrap();
+        std::fs::write(generated.join("notes.yaml"), "# mine\n").unwrap();
+        let drift = compare(root.path(), &BTreeMap::new(), &outputs()).unwrap();
+        assert_eq!(
+            drift,
+            [Drift::Orphaned {
+                path: "generated/charts/old/externalsecrets.yaml".into()
+            }]
+        );
+    }
 }
