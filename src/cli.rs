@@ -190,9 +190,9 @@ fn compile_and_render(
     if compiled.has_errors() {
         return (compiled, None);
     }
-    let rendered = Templates::load(root).and_then(|templates| {
+    let rendered = Templates::load(root, &mut compiled.files).and_then(|templates| {
         let catalog = compiled.catalog.as_ref().expect("compiled without errors");
-        render::render(catalog, &templates)
+        render::render(catalog, &templates, &compiled.files)
     });
     match rendered {
         Ok(files) => (compiled, Some(files)),
@@ -212,7 +212,11 @@ fn generate(
     let (mut compiled, rendered) = compile_and_render(catalog_dir, root);
     let Some(files) = rendered else {
         print_diagnostics(&compiled, stderr);
-        let _ = writeln!(stderr, "{}", error_summary(&compiled.diagnostics));
+        let _ = writeln!(
+            stderr,
+            "{}; nothing was written",
+            error_summary(&compiled.diagnostics)
+        );
         return Outcome::Error;
     };
     let outputs = &compiled.catalog.as_ref().expect("compiled").outputs;
@@ -241,7 +245,21 @@ fn generate(
         compiled.diagnostics.push(error);
     }
     print_diagnostics(&compiled, stderr);
-    Outcome::from_severities(&compiled.diagnostics, false)
+    let outcome = Outcome::from_severities(&compiled.diagnostics, false);
+    match outcome {
+        Outcome::Error => {
+            let _ = writeln!(stderr, "{}", error_summary(&compiled.diagnostics));
+        }
+        Outcome::Drift => {
+            let findings = count(&compiled.diagnostics, Severity::Finding);
+            let _ = writeln!(
+                stderr,
+                "secretcat: outputs written, with {findings} finding(s) to fix"
+            );
+        }
+        Outcome::Clean => {}
+    }
+    outcome
 }
 
 fn check(
@@ -297,7 +315,7 @@ fn count(diagnostics: &[Diagnostic], severity: Severity) -> usize {
 
 fn error_summary(diagnostics: &[Diagnostic]) -> String {
     let errors = count(diagnostics, Severity::Error).max(1);
-    format!("secretcat: {errors} error(s); nothing was written")
+    format!("secretcat: {errors} error(s)")
 }
 
 fn check_summary(diagnostics: &[Diagnostic], drift: &[Drift]) -> String {

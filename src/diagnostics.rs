@@ -95,6 +95,7 @@ codes! {
     Template = "template", Error, "A built-in or overriding template failed or produced invalid output.";
     MountPrefix = "mount-prefix", Finding, "A key path starts with the store mount, which ESO strips silently.";
     FixtureTooShort = "fixture-too-short", Finding, "A fixture is shorter than the key's min_length.";
+    FixtureProperty = "fixture-property", Finding, "A secret reads a property of a seeded key other than the one the bootstrap job writes.";
     UnusedKey = "unused-key", Warning, "A key no secret reads.";
 }
 
@@ -154,6 +155,12 @@ impl Diagnostic {
         Self::new(Code::Usage, message.into())
     }
 
+    pub fn no_catalog_folder(dir: &str) -> Self {
+        Self::new(Code::NoCatalog, format!("catalog folder `{dir}` does not exist"))
+            .on_path(dir)
+            .help("run secretcat in the repository root, or name the folder with --catalog DIR (or the root with --root DIR)")
+    }
+
     pub fn no_catalog(dir: &str) -> Self {
         Self::new(
             Code::NoCatalog,
@@ -163,13 +170,10 @@ impl Diagnostic {
         .help("create it with a [store] table, or point at the catalog with --catalog DIR")
     }
 
-    pub fn not_utf8(path: &str, offset: usize) -> Self {
-        Self::new(
-            Code::NotUtf8,
-            format!("`{path}` is not valid UTF-8 (first bad byte at offset {offset})"),
-        )
-        .on_path(path)
-        .help("catalog files must be UTF-8 TOML; re-save the file as UTF-8")
+    pub fn not_utf8(path: &str) -> Self {
+        Self::new(Code::NotUtf8, format!("`{path}` is not valid UTF-8"))
+            .on_path(path)
+            .help("catalog files must be UTF-8 TOML; re-save the file as UTF-8")
     }
 
     pub fn not_a_file(path: &str) -> Self {
@@ -178,13 +182,15 @@ impl Diagnostic {
             format!("`{path}` is a folder, but a catalog file is expected here"),
         )
         .on_path(path)
+        .help("every `*.toml` below the catalog is read as a catalog file; rename or remove the folder")
     }
 
     // ---- loading ---------------------------------------------------------------------------
 
-    /// A TOML or serde error, classified by the message the toml crate produced.
-    pub fn toml(message: &str) -> Self {
-        let message = message.trim_end();
+    /// A TOML or serde error, classified by the message the toml crate produced; `spanned` is
+    /// the source text the error points at, used to name what the message leaves unnamed.
+    pub fn toml(message: &str, spanned: &str) -> Self {
+        let message = toml_words(message.trim_end());
         if let Some(rest) = message.strip_prefix("unknown field `") {
             let (field, expected) = rest.split_once('`').unwrap_or((rest, ""));
             let valid = backticked(expected);
@@ -195,8 +201,32 @@ impl Diagnostic {
             };
             return Self::new(Code::UnknownField, format!("unknown field `{field}`")).help(help);
         }
-        if message.starts_with("missing field") {
-            return Self::new(Code::MissingField, message.to_string());
+        if let Some(rest) = message.strip_prefix("missing field `") {
+            let field = rest.split('`').next().unwrap_or(rest);
+            let table = spanned.lines().next().unwrap_or("").trim();
+            let table = if table.starts_with('[') {
+                format!(" `{table}`")
+            } else {
+                String::new()
+            };
+            return Self::new(
+                Code::MissingField,
+                format!("table{table} is missing the required field `{field}`"),
+            )
+            .help(format!("add `{field} = ...` to this table"));
+        }
+        if message.starts_with("duplicate key") {
+            let key = spanned
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim()
+                .trim_matches(['[', ']', '"']);
+            return Self::new(
+                Code::DuplicateDefinition,
+                format!("`{key}` is defined twice in this file"),
+            )
+            .help("a table or key may appear once; merge the two definitions");
         }
         let invalid = [
             "invalid type",
@@ -393,12 +423,16 @@ impl Diagnostic {
         .help("test runners read these with envFrom, which skips such keys silently; use [A-Za-z_][A-Za-z0-9_]*")
     }
 
-    pub fn invalid_duration(value: &str) -> Self {
+    pub fn invalid_duration(value: &str, owner: &str) -> Self {
+        let help = match crate::validate::names::duration_fix(value) {
+            Some(fixed) => format!("Go durations have no days: try `{fixed}`"),
+            None => "use a number with a unit: 30s, 15m, 1h, 1h30m (0s means fetch once)".into(),
+        };
         Self::new(
             Code::InvalidDuration,
-            format!("`{value}` is not a Go duration"),
+            format!("{owner} has refresh_interval `{value}`, which is not a Go duration"),
         )
-        .help("use a number with a unit: 30s, 15m, 1h, 1h30m (0s means fetch once)")
+        .help(help)
     }
 
     pub fn invalid_output_path(path: &str, why: &str) -> Self {
@@ -409,7 +443,15 @@ impl Diagnostic {
     }
 
     pub fn template(name: &str, error: &str) -> Self {
-        Self::new(Code::Template, format!("template `{name}` failed: {error}")).on_path(name)
+        Self::new(Code::Template, format!("template `{name}`: {error}"))
+    }
+
+    pub fn unknown_template(path: &str) -> Self {
+        Self::new(
+            Code::Template,
+            format!("`{path}` is not a template secretcat uses"),
+        )
+        .on_path(path)
     }
 
     pub fn mount_prefix(key: &str, mount: &str) -> Self {
@@ -434,6 +476,16 @@ impl Diagnostic {
         .help("lengthen the fixture, or use `generate = { length = N }`")
     }
 
+    pub fn fixture_property(secret: &str, key: &str, property: &str, seeded: &str) -> Self {
+        Self::new(
+            Code::FixtureProperty,
+            format!("secret `{secret}` reads property `{property}` of key `{key}`, but the bootstrap job seeds only `{seeded}`"),
+        )
+        .help(format!(
+            "ESO fails with `cannot find secret data for key: \"{property}\"` wherever fixtures are seeded; read `{seeded}`, or make the key `external`"
+        ))
+    }
+
     pub fn unused_key(key: &str) -> Self {
         Self::new(
             Code::UnusedKey,
@@ -441,6 +493,23 @@ impl Diagnostic {
         )
         .help("remove it, or map it into a secret's `data`")
     }
+}
+
+/// serde's data-model words in TOML's vocabulary.
+fn toml_words(message: &str) -> String {
+    [
+        ("invalid type: sequence", "invalid type: array"),
+        ("invalid type: map", "invalid type: table"),
+        ("expected a sequence", "expected an array"),
+        ("expected a map", "expected a table"),
+        ("expected u64", "expected a whole number of 0 or more"),
+        ("expected a boolean", "expected true or false"),
+        ("invalid type: floating point", "invalid type: float"),
+    ]
+    .iter()
+    .fold(message.to_string(), |text, (serde, toml)| {
+        text.replace(serde, toml)
+    })
 }
 
 /// The names inside backticks of a serde "expected one of `a`, `b`" list.
@@ -477,6 +546,7 @@ mod tests {
     fn unknown_field_lists_valid_fields_and_suggests_the_closest() {
         let d = Diagnostic::toml(
             "unknown field `bundel`, expected one of `bundle`, `namespace`, `owner`",
+            "bundel",
         );
         assert_eq!(d.code, Code::UnknownField);
         assert_eq!(d.message, "unknown field `bundel`");
@@ -488,17 +558,32 @@ mod tests {
 
     #[test]
     fn type_errors_split_the_expectation_into_the_hint() {
-        let d = Diagnostic::toml("invalid type: integer `5`, expected a string");
+        let d = Diagnostic::toml("invalid type: integer `5`, expected a string", "");
         assert_eq!(d.code, Code::InvalidValue);
         assert_eq!(d.message, "invalid type: integer `5`");
         assert_eq!(d.help.as_deref(), Some("expected a string"));
+        let missing = Diagnostic::toml(
+            "missing field `kind`",
+            "[bundles.platform]\nnamespace = \"x\"",
+        );
+        assert_eq!(missing.code, Code::MissingField);
         assert_eq!(
-            Diagnostic::toml("missing field `kind`").code,
-            Code::MissingField
+            missing.message,
+            "table `[bundles.platform]` is missing the required field `kind`"
         );
         assert_eq!(
-            Diagnostic::toml("invalid table header\nexpected `.`, `]`").code,
+            Diagnostic::toml("invalid table header\nexpected `.`, `]`", "").code,
             Code::Syntax
+        );
+        let sequence = Diagnostic::toml("invalid type: sequence, expected a string", "");
+        assert_eq!(sequence.message, "invalid type: array");
+        let duplicate = Diagnostic::toml("duplicate key", "db-url");
+        assert_eq!(
+            (duplicate.code, duplicate.message.as_str()),
+            (
+                Code::DuplicateDefinition,
+                "`db-url` is defined twice in this file"
+            )
         );
     }
 }

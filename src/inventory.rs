@@ -228,7 +228,7 @@ pub fn list(catalog: &Catalog, what: ListKind, format: ListFormat) -> String {
                 k.path.clone(),
                 k.alias.clone(),
                 k.owner.clone().unwrap_or_default(),
-                source_summary(k),
+                source_kind(k),
                 k.used_by.len().to_string(),
             ]
         }))
@@ -260,10 +260,7 @@ pub fn list(catalog: &Catalog, what: ListKind, format: ListFormat) -> String {
             "SECRETS".into(),
         ])
         .chain(catalog.bundles.values().map(|b| {
-            let kind = serde_json::to_value(b.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default();
+            let kind = b.kind.keyword().to_string();
             vec![
                 b.name.clone(),
                 kind,
@@ -295,10 +292,15 @@ pub fn list(catalog: &Catalog, what: ListKind, format: ListFormat) -> String {
 }
 
 fn via_name(via: crate::model::Via) -> String {
-    serde_json::to_value(via)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
+    via.keyword().to_string()
+}
+
+/// A key's value source for a table column: short, so the column stays narrow.
+fn source_kind(key: &Key) -> String {
+    match key.source {
+        ValueSource::External(_) => "external".into(),
+        _ => source_summary(key),
+    }
 }
 
 /// Left-aligned columns separated by two spaces, no trailing spaces.
@@ -445,11 +447,18 @@ pub fn explain(catalog: &Catalog, files: &Files, name: &str) -> Result<String, D
             let _ = writeln!(out, "  rotation:        {rotation}");
         }
         let _ = writeln!(out, "  data:");
+        let provided = secret.provided_keys();
         for (data_key, reference) in &secret.data {
             let key = &catalog.keys[&reference.key];
+            // With a replacing template, fetched keys only feed the template.
+            let note = if provided.contains(&data_key.as_str()) {
+                ""
+            } else {
+                ", template input only"
+            };
             let _ = writeln!(
                 out,
-                "    {data_key} <- {}/{} .{} ({})",
+                "    {data_key} <- {}/{} .{} ({}{note})",
                 catalog.store.mount,
                 reference.key,
                 reference.property,

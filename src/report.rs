@@ -101,7 +101,7 @@ pub fn text(files: &Files, diagnostic: &Diagnostic) -> String {
 /// A drift entry for people; `diff` adds the unified diff of a changed file.
 pub fn drift_text(drift: &Drift) -> String {
     match drift {
-        Drift::Changed { path, diff } => {
+        Drift::Changed { path, diff, .. } => {
             format!("changed: {path} differs from the catalog\n{diff}")
         }
         Drift::Missing { path } => {
@@ -144,9 +144,17 @@ struct JsonDiagnostic<'a> {
 #[derive(Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 enum JsonDrift<'a> {
-    Changed { path: &'a str, diff: &'a str },
-    Missing { path: &'a str },
-    Orphaned { path: &'a str },
+    Changed {
+        path: &'a str,
+        diff: &'a str,
+        line: usize,
+    },
+    Missing {
+        path: &'a str,
+    },
+    Orphaned {
+        path: &'a str,
+    },
 }
 
 #[derive(Serialize, Default)]
@@ -194,9 +202,13 @@ pub fn json(files: &Files, diagnostics: &[Diagnostic], drift: &[Drift]) -> Strin
     let drift = drift
         .iter()
         .map(|d| match d {
-            Drift::Changed { path, diff } => {
+            Drift::Changed { path, diff, line } => {
                 summary.changed += 1;
-                JsonDrift::Changed { path, diff }
+                JsonDrift::Changed {
+                    path,
+                    diff,
+                    line: *line,
+                }
             }
             Drift::Missing { path } => {
                 summary.missing += 1;
@@ -280,9 +292,13 @@ pub fn github(files: &Files, diagnostics: &[Diagnostic], drift: &[Drift]) -> Str
                 ),
             ),
         };
+        let line = match entry {
+            Drift::Changed { line, .. } => format!(",line={line}"),
+            _ => String::new(),
+        };
         let _ = writeln!(
             out,
-            "::error file={},title={}::{}",
+            "::error file={}{line},title={}::{}",
             escape_property(entry.path()),
             escape_property(&format!("secretcat drift: {title}")),
             escape_data(&message)

@@ -72,6 +72,19 @@ impl SourceFile {
         }
     }
 
+    /// Byte offset of a 1-based line and column (columns in characters), clamped to the text.
+    pub fn offset(&self, line: usize, column: usize) -> usize {
+        let Some(&start) = self.line_starts.get(line.max(1) - 1) else {
+            return self.text.len();
+        };
+        let line_text = self.line_text(line.max(1));
+        start
+            + line_text
+                .char_indices()
+                .nth(column.max(1) - 1)
+                .map_or(line_text.len(), |(i, _)| i)
+    }
+
     /// The text of a 1-based line, without its line ending.
     pub fn line_text(&self, line: usize) -> &str {
         let Some(&start) = self.line_starts.get(line - 1) else {
@@ -128,5 +141,7 @@ mod tests {
         assert_eq!(file.line_text(2), "çd = 1");
         assert_eq!(file.line_text(3), "last");
         assert_eq!(file.clamp(4..99), 3..16);
+        assert_eq!(file.offset(2, 2), 5);
+        assert_eq!(file.offset(9, 1), 16);
     }
 }

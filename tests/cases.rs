@@ -1,7 +1,12 @@
 //! Golden end-to-end cases: each folder under `tests/cases/` is one run of the real binary.
 //!
 //! Layout of `tests/cases/<name>/`:
-//! - `in/`: the repository before the run (a `catalog/`, maybe `generated/` or `templates/`);
+//! - `in/`: the repository before the run (a `catalog/`, maybe `templates/`);
+//! - `setup` (optional): steps that bring `in/` into the state under test, one per line, so that
+//!   no case commits generated output that would go stale with every format change:
+//!   `run ARGS` (secretcat, must exit 0 or 1), `remove PATH`,
+//!   `replace PATH :: OLD :: NEW` (first occurrence of one-line text, which must exist),
+//!   `write PATH :: TEXT` (`\n` in TEXT is a newline);
 //! - `args`: the command line after `secretcat` (default `check`);
 //! - `status`, `stdout`, `stderr`: what the run must print and exit with;
 //! - `out/`: the repository after the run; absent means "exactly as `in/`" (nothing written).
@@ -113,12 +118,57 @@ fn read_text(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
 
+/// Apply the case's `setup` steps to the fresh copy of `in/`.
+fn set_up(case: &Case, root: &Path) -> Result<(), String> {
+    let script = read_text(&case.dir.join("setup"));
+    for line in script
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        let (step, rest) = line.split_once(' ').unwrap_or((line, ""));
+        let parts: Vec<&str> = rest.split(" :: ").collect();
+        let fail = |why: &str| -> Result<(), String> { Err(format!("setup step `{line}`: {why}")) };
+        match (step, parts.as_slice()) {
+            ("run", _) => {
+                let output = Command::new(env!("CARGO_BIN_EXE_secretcat"))
+                    .args(rest.split_whitespace())
+                    .current_dir(root)
+                    .output()
+                    .unwrap();
+                if !matches!(output.status.code(), Some(0 | 1)) {
+                    return fail(&String::from_utf8_lossy(&output.stderr));
+                }
+            }
+            ("remove", [path]) => {
+                std::fs::remove_file(root.join(path)).or_else(|e| fail(&e.to_string()))?
+            }
+            ("replace", [path, old, new]) => {
+                let text = std::fs::read_to_string(root.join(path))
+                    .map_err(|e| format!("setup step `{line}`: {e}"))?;
+                if !text.contains(old) {
+                    return fail("the text to replace is not in the file");
+                }
+                std::fs::write(root.join(path), text.replacen(old, new, 1)).unwrap();
+            }
+            ("write", [path, text]) => {
+                let target = root.join(path);
+                std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+                std::fs::write(target, text.replace("\\n", "\n")).unwrap();
+            }
+            _ => return fail("unknown step or wrong number of `::` parts"),
+        }
+    }
+    Ok(())
+}
+
 /// Run one case; returns a description of every mismatch.
 fn run_case(case: &Case, bless: bool) -> Result<(), String> {
     let work = tempfile::tempdir().unwrap();
     let root = work.path().join("repo");
     std::fs::create_dir_all(&root).unwrap();
     copy_tree(&case.dir.join("in"), &root);
+    set_up(case, &root)?;
     let before = read_tree(&root);
     let args_text = read_text(&case.dir.join("args"));
     let args: Vec<&str> = match args_text.split_whitespace().collect::<Vec<_>>() {

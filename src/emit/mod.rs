@@ -13,8 +13,13 @@ use crate::render::GENERATED_MARKER;
 /// How one output path differs from what the catalog produces.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Drift {
-    /// On disk with other content; `diff` is a unified diff from disk to catalog.
-    Changed { path: String, diff: String },
+    /// On disk with other content; `diff` is a unified diff from disk to catalog, `line` the
+    /// first line (1-based, in the file on disk) that differs.
+    Changed {
+        path: String,
+        diff: String,
+        line: usize,
+    },
     /// Produced by the catalog, absent on disk.
     Missing { path: String },
     /// On disk with secretcat's header, no longer produced by the catalog.
@@ -57,6 +62,7 @@ pub fn compare(
             Some(actual) => drift.push(Drift::Changed {
                 path: path.clone(),
                 diff: unified_diff(path, &actual, expected),
+                line: first_difference(&actual, expected),
             }),
         }
     }
@@ -123,7 +129,10 @@ pub fn write_with(
             continue;
         }
         match std::fs::remove_file(root.join(&path)) {
-            Ok(()) => report.removed.push(path),
+            Ok(()) => {
+                remove_empty_parents(root, &path, &outputs.dir);
+                report.removed.push(path);
+            }
             Err(error) => {
                 failure = Some(Diagnostic::io(&path, "remove orphaned output", &error));
                 report.untouched.push(path);
@@ -133,6 +142,23 @@ pub fn write_with(
     match failure {
         Some(error) => Err((report, error)),
         None => Ok(report),
+    }
+}
+
+/// After removing an orphan, drop the folders it leaves empty, up to (not including) the
+/// output folder: a removed chart bundle should not leave `generated/charts/<bundle>/` behind.
+fn remove_empty_parents(root: &Path, removed: &str, dir: &str) {
+    let stop = Path::new(dir.trim_end_matches('/'));
+    let mut folder = Path::new(removed).parent();
+    while let Some(current) = folder {
+        if current.as_os_str().is_empty() || current == stop || !current.starts_with(stop) {
+            break;
+        }
+        // `remove_dir` fails on a folder that still holds anything, which is what stops us.
+        if std::fs::remove_dir(root.join(current)).is_err() {
+            break;
+        }
+        folder = current.parent();
     }
 }
 
@@ -280,6 +306,15 @@ pub fn has_marker(path: &Path) -> bool {
     head.lines()
         .take(3)
         .any(|line| line.contains(GENERATED_MARKER))
+}
+
+fn first_difference(old: &str, new: &str) -> usize {
+    let same = old
+        .lines()
+        .zip(new.lines())
+        .take_while(|(a, b)| a == b)
+        .count();
+    same + 1
 }
 
 fn unified_diff(path: &str, old: &str, new: &str) -> String {

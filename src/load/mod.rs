@@ -52,7 +52,7 @@ pub fn load(dir: &Path, files: &mut Files, diagnostics: &mut Vec<Diagnostic>) ->
             return catalog;
         }
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            diagnostics.push(Diagnostic::no_catalog(&shown));
+            diagnostics.push(Diagnostic::no_catalog_folder(&shown));
             return catalog;
         }
         Err(error) => {
@@ -131,9 +131,14 @@ fn parse_file(
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(error) => {
-            diagnostics.push(Diagnostic::not_utf8(
-                &shown,
-                error.utf8_error().valid_up_to(),
+            // Show the file up to the bad byte, which is valid text, and point at that byte.
+            let offset = error.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(error.as_bytes()).into_owned();
+            let id = files.add(path, text);
+            diagnostics.push(Diagnostic::not_utf8(&shown).at(
+                id,
+                offset..offset + 1,
+                "first byte that is not UTF-8",
             ));
             return None;
         }
@@ -142,8 +147,10 @@ fn parse_file(
     match toml::from_str::<RawFile>(&files.get(id).text) {
         Ok(file) => Some((id, file)),
         Err(error) => {
-            let span = error.span().unwrap_or(0..0);
-            diagnostics.push(Diagnostic::toml(error.message()).at(id, span, ""));
+            let file = files.get(id);
+            let span = file.clamp(error.span().unwrap_or(0..0));
+            let spanned = &file.text[span.clone()];
+            diagnostics.push(Diagnostic::toml(error.message(), spanned).at(id, span, ""));
             None
         }
     }

@@ -15,7 +15,10 @@ pub type Name = Spanned<String>;
 /// A secretcat catalog file: `secretcat.toml` (store, environments, bundles, outputs) or a
 /// fragment (keys, secrets, bundles). All files of a catalog are merged into one model.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a catalog file (tables store, environments, bundles, outputs, keys, secrets)"
+)]
 #[schemars(title = "secretcat catalog")]
 pub struct RawFile {
     /// Path or URL of this schema; accepted and ignored, like the `#:schema` directive.
@@ -46,7 +49,10 @@ fn example_environments() -> serde_json::Value {
 
 /// The ESO store (Vault KV v2) that every ExternalSecret of the catalog reads from.
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a table { kind, name, mount, property, refresh_interval, server }"
+)]
 pub struct RawStore {
     /// Kind of the ESO store.
     pub kind: Option<Spanned<StoreKind>>,
@@ -75,7 +81,7 @@ fn default_refresh_interval() -> &'static str {
 }
 
 /// Kind of the ESO store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema, serde::Serialize)]
 pub enum StoreKind {
     /// A cluster-wide store any namespace may read from.
     ClusterSecretStore,
@@ -85,7 +91,7 @@ pub enum StoreKind {
 
 /// A deployment environment.
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a table { fixtures, description }")]
 pub struct RawEnvironment {
     /// Whether development fixtures may be seeded into Vault here (true for local and dev).
     #[serde(default)]
@@ -102,7 +108,10 @@ impl Default for Spanned<bool> {
 
 /// A group of secrets rendered into one values file.
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a table { kind, release, namespace, owner, description }"
+)]
 #[schemars(extend("x-taplo" = { "initKeys": ["kind", "namespace"] }))]
 pub struct RawBundle {
     /// How the bundle is shipped: a Layer 15 release, the integration-test release, or a service chart.
@@ -120,9 +129,7 @@ pub struct RawBundle {
 }
 
 /// How a bundle is shipped.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, JsonSchema, serde::Serialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, JsonSchema, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BundleKind {
     /// Platform-wide secrets applied by a Layer 15 release (`vault-secrets-<bundle>.yaml`).
@@ -135,7 +142,7 @@ pub enum BundleKind {
 
 /// Output paths, relative to the repository root. `{bundle}` and `{release}` expand per bundle.
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a table of output paths")]
 pub struct RawOutputs {
     /// Folder of every output below (default `generated`).
     #[schemars(default = "out_dir")]
@@ -190,7 +197,10 @@ fn out_docs() -> &'static str {
 
 /// One Vault KV v2 entry. Exactly one of `fixture`, `generate` or `external` gives its value.
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a table { owner, description, fixture | generate | external, ... }"
+)]
 #[schemars(extend("x-taplo" = { "initKeys": ["owner", "description", "fixture"] }))]
 pub struct RawKey {
     /// Logical name in the key map (default: lowerCamelCase of the path).
@@ -218,7 +228,7 @@ pub struct RawKey {
 
 /// A generated random value.
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a table { length, charset }")]
 pub struct RawGenerate {
     /// Number of characters.
     #[schemars(example = 32, range(min = 1))]
@@ -228,7 +238,7 @@ pub struct RawGenerate {
 }
 
 /// Characters of a generated value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Charset {
     /// Letters and digits (the default).
@@ -241,7 +251,10 @@ pub enum Charset {
 
 /// One Kubernetes Secret, produced by one ExternalSecret.
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a table { bundle, owner, data, consumers, ... }"
+)]
 #[schemars(extend("x-taplo" = { "initKeys": ["bundle", "owner", "description", "data", "consumers"] }))]
 pub struct RawSecret {
     /// Bundle that renders this secret's ExternalSecret.
@@ -282,7 +295,10 @@ pub struct RawSecret {
 
 /// ESO `target.template` of a secret.
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a table { data, merge_policy, engine_version }"
+)]
 pub struct RawTemplate {
     /// Template data: Secret data key → ESO (Go) template over the fetched data keys.
     #[serde(default)]
@@ -294,7 +310,7 @@ pub struct RawTemplate {
 }
 
 /// ESO template merge policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema, serde::Serialize)]
 pub enum MergePolicy {
     /// Only the templated keys end up in the Secret.
     Replace,
@@ -303,7 +319,7 @@ pub enum MergePolicy {
 }
 
 /// ESO template engine version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EngineVersion {
     /// The current engine (sprig functions, `{{ .key }}`).
@@ -322,7 +338,10 @@ pub enum RawDataRef {
 
 /// A data entry with an explicit property or decoding.
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a table { key, property, decoding_strategy }"
+)]
 pub struct RawDataTable {
     /// Vault key path, relative to the mount.
     pub key: Name,
@@ -333,7 +352,7 @@ pub struct RawDataTable {
 }
 
 /// ESO `remoteRef.decodingStrategy`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema, serde::Serialize)]
 pub enum DecodingStrategy {
     /// Use the value as stored (the default).
     None,
@@ -367,7 +386,7 @@ impl<'de> Deserialize<'de> for RawDataRef {
 
 /// A workload that reads a secret.
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a table { name, via, requires }")]
 pub struct RawConsumer {
     /// Workload name (Deployment, Job, test runner).
     #[schemars(example = &"db-migrations")]
@@ -380,7 +399,7 @@ pub struct RawConsumer {
 }
 
 /// How a workload reads a secret.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Via {
     /// A chart value naming one existing Secret.
@@ -397,4 +416,96 @@ pub enum Via {
     Volume,
     /// `imagePullSecrets`.
     ImagePullSecrets,
+}
+
+/// Deserialise a keyword enum from its TOML string, naming every valid keyword when the value is
+/// of the wrong type or unknown. `Serialize` and the schema use the same names (tested below).
+macro_rules! keywords {
+    ($ty:ident { $($variant:ident = $name:literal),+ $(,)? }) => {
+        impl $ty {
+            pub const KEYWORDS: &'static [&'static str] = &[$($name),+];
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
+
+            pub fn keyword(self) -> &'static str {
+                match self { $($ty::$variant => $name),+ }
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct KeywordVisitor;
+                impl<'de> Visitor<'de> for KeywordVisitor {
+                    type Value = $ty;
+                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                        let names: Vec<String> = $ty::KEYWORDS.iter().map(|n| format!("`{n}`")).collect();
+                        write!(f, "one of {}", names.join(", "))
+                    }
+                    fn visit_str<E: de::Error>(self, value: &str) -> Result<$ty, E> {
+                        match value {
+                            $($name => Ok($ty::$variant),)+
+                            _ => Err(E::unknown_variant(value, $ty::KEYWORDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_str(KeywordVisitor)
+            }
+        }
+    };
+}
+
+keywords!(StoreKind { ClusterSecretStore = "ClusterSecretStore", SecretStore = "SecretStore" });
+keywords!(BundleKind { Layer15 = "layer15", Integration = "integration", Chart = "chart" });
+keywords!(Charset { Alphanumeric = "alphanumeric", Hex = "hex", Base64url = "base64url" });
+keywords!(MergePolicy { Replace = "Replace", Merge = "Merge" });
+keywords!(EngineVersion { V2 = "v2" });
+keywords!(DecodingStrategy { None = "None", Base64 = "Base64", Base64URL = "Base64URL", Auto = "Auto" });
+keywords!(Via {
+    ExistingSecret = "existingSecret",
+    ExistingSecrets = "existingSecrets",
+    ExtraSecretRefs = "extraSecretRefs",
+    EnvFrom = "envFrom",
+    SecretKeyRef = "secretKeyRef",
+    Volume = "volume",
+    ImagePullSecrets = "imagePullSecrets",
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn same_names<T: serde::Serialize + Copy>(all: &[T], keyword: fn(T) -> &'static str) {
+        for &value in all {
+            assert_eq!(serde_json::to_value(value).unwrap(), keyword(value));
+        }
+    }
+
+    #[test]
+    fn keywords_match_the_serialized_and_schema_names() {
+        same_names(StoreKind::ALL, StoreKind::keyword);
+        same_names(BundleKind::ALL, BundleKind::keyword);
+        same_names(Charset::ALL, Charset::keyword);
+        same_names(MergePolicy::ALL, MergePolicy::keyword);
+        same_names(EngineVersion::ALL, EngineVersion::keyword);
+        same_names(DecodingStrategy::ALL, DecodingStrategy::keyword);
+        same_names(Via::ALL, Via::keyword);
+    }
+
+    #[test]
+    fn a_wrong_type_for_a_keyword_names_the_keywords() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct T {
+            kind: BundleKind,
+        }
+        let error = toml::from_str::<T>("kind = 15").unwrap_err();
+        assert_eq!(
+            error.message(),
+            "invalid type: integer `15`, expected one of `layer15`, `integration`, `chart`"
+        );
+        let error = toml::from_str::<T>("kind = \"layer16\"").unwrap_err();
+        assert_eq!(
+            error.message(),
+            "unknown variant `layer16`, expected one of `layer15`, `integration`, `chart`"
+        );
+    }
 }

@@ -28,6 +28,8 @@ pub struct Counts {
 
 #[derive(Serialize)]
 pub struct BundleRow<'a> {
+    /// The name as a Mermaid node id: stable when other bundles come and go.
+    pub id: String,
     pub name: &'a str,
     pub kind: crate::model::BundleKind,
     pub release: &'a str,
@@ -164,6 +166,7 @@ pub fn view(catalog: &Catalog) -> DocsView<'_> {
             .bundles
             .values()
             .map(|b| BundleRow {
+                id: b.name.replace(['-', '.'], "_"),
                 name: &b.name,
                 kind: b.kind,
                 release: &b.release,

@@ -59,6 +59,26 @@ pub fn fixtures(catalog: &Catalog) -> BTreeMap<&str, &str> {
 }
 
 #[derive(Serialize)]
+pub struct GenerateView {
+    pub length: u64,
+    pub charset: crate::model::Charset,
+}
+
+/// Vault key path → how the bootstrap job generates its value, for every `__generate__` key.
+pub fn generate_parameters(catalog: &Catalog) -> BTreeMap<&str, GenerateView> {
+    catalog
+        .keys
+        .values()
+        .filter_map(|k| match k.source {
+            ValueSource::Generate { length, charset } => {
+                Some((k.path.as_str(), GenerateView { length, charset }))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
 pub struct BundleView<'a> {
     pub name: &'a str,
     pub kind: BundleKind,

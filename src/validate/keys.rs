@@ -24,11 +24,11 @@ pub(super) fn compile(
         .collect();
     let mut keys = BTreeMap::new();
     // Alias → (key path, file, span) of its first holder, to report both sides of a clash.
-    let mut aliases: BTreeMap<String, (String, Origin)> = BTreeMap::new();
+    let mut aliases: BTreeMap<String, (String, Origin, bool)> = BTreeMap::new();
     for (path, def) in raw {
         let file = def.file;
         let name = Spanned::new(path.clone(), def.name_span.clone());
-        ctx.check_name("key path", file, &name, names::vault_path(&path));
+        ctx.check_name("key path", file, &name, |n: &str| names::vault_path(n));
         if path.starts_with(&format!("{}/", store.mount)) {
             ctx.push(Diagnostic::mount_prefix(&path, &store.mount).at(
                 file,
@@ -39,7 +39,7 @@ pub(super) fn compile(
         let raw = def.value.value;
         let alias = match &raw.alias {
             Some(alias) => {
-                ctx.check_name("alias", file, alias, names::alias(alias));
+                ctx.check_name("alias", file, alias, |n: &str| names::alias(n));
                 alias.clone()
             }
             None => Spanned::new(path.to_lower_camel_case(), name.span.clone()),
@@ -48,24 +48,46 @@ pub(super) fn compile(
             file,
             span: def.name_span.clone(),
         };
+        let explicit = raw.alias.is_some();
         match aliases.get(&alias.value) {
-            Some((first, first_origin)) => ctx.push(
-                Diagnostic::duplicate_alias(&alias.value, first, &path)
-                    .at(
-                        file,
-                        alias.span.clone(),
-                        if raw.alias.is_some() {
-                            "alias used again here"
-                        } else {
-                            "default alias of this key"
-                        },
+            Some((first, first_origin, first_explicit)) => {
+                let label = |explicit: bool| {
+                    if explicit {
+                        "alias set here"
+                    } else {
+                        "default alias of this key"
+                    }
+                };
+                // Point first at an alias the user wrote, then at the other holder.
+                let (primary, secondary) = if *first_explicit && !explicit {
+                    (
+                        (first_origin.clone(), label(true)),
+                        (
+                            Origin {
+                                file,
+                                span: alias.span.clone(),
+                            },
+                            label(false),
+                        ),
                     )
-                    .also(
-                        first_origin.file,
-                        first_origin.span.clone(),
-                        "first used here",
-                    ),
-            ),
+                } else {
+                    (
+                        (
+                            Origin {
+                                file,
+                                span: alias.span.clone(),
+                            },
+                            label(explicit),
+                        ),
+                        (first_origin.clone(), label(*first_explicit)),
+                    )
+                };
+                ctx.push(
+                    Diagnostic::duplicate_alias(&alias.value, first, &path)
+                        .at(primary.0.file, primary.0.span, primary.1)
+                        .also(secondary.0.file, secondary.0.span, secondary.1),
+                );
+            }
             None => {
                 aliases.insert(
                     alias.value.clone(),
@@ -75,19 +97,22 @@ pub(super) fn compile(
                             file,
                             span: alias.span.clone(),
                         },
+                        explicit,
                     ),
                 );
             }
         }
         if let Some(owner) = &raw.owner {
-            ctx.check_name("owner", file, owner, names::simple_name(owner));
+            ctx.check_name("owner", file, owner, |n: &str| names::simple_name(n));
         }
         let source = value_source(ctx, &path, &name, file, &raw, &seeding);
         let min_length = raw.min_length.as_ref().map(|m| m.value);
         if let Some(min) = &raw.min_length {
             if min.value == 0 {
                 ctx.push(
-                    Diagnostic::invalid_length(&path, "min_length must be at least 1").at(
+                    Diagnostic::invalid_length(&path, "min_length must be at least 1")
+                    .help("remove `min_length`, or set it to the shortest value the consumer accepts")
+                    .at(
                         file,
                         min.span.clone(),
                         "",
@@ -106,6 +131,7 @@ pub(super) fn compile(
                                 min.value
                             ),
                         )
+                        .help(format!("raise `length` to at least {}", min.value))
                         .at(file, generate.value.length.span.clone(), "")
                         .also(
                             file,
@@ -178,11 +204,11 @@ fn value_source(
         && generate.value.length.value == 0
     {
         ctx.push(
-            Diagnostic::invalid_length(path, "generate length must be at least 1").at(
-                file,
-                generate.value.length.span.clone(),
-                "",
-            ),
+            Diagnostic::invalid_length(path, "generate length must be at least 1")
+                .help(
+                    "give the number of characters to generate, e.g. `generate = { length = 32 }`",
+                )
+                .at(file, generate.value.length.span.clone(), ""),
         );
     }
     match (&raw.fixture, &raw.generate, &raw.external) {

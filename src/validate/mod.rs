@@ -25,26 +25,36 @@ impl Ctx<'_> {
         self.diagnostics.push(diagnostic);
     }
 
-    /// Report `rule` (if any) for a name at `file`/`name`.
+    /// Report a name that breaks `rule`, suggesting a repaired spelling that satisfies it.
     pub fn check_name(
         &mut self,
         what: &str,
         file: FileId,
         name: &Spanned<String>,
-        rule: Option<String>,
+        rule: impl Fn(&str) -> Option<String>,
     ) {
-        if let Some(rule) = rule {
-            self.push(Diagnostic::invalid_name(what, &name.value, &rule).at(
-                file,
-                name.span.clone(),
-                "",
-            ));
+        let Some(broken) = rule(&name.value) else {
+            return;
+        };
+        let mut diagnostic =
+            Diagnostic::invalid_name(what, &name.value, &broken).at(file, name.span.clone(), "");
+        if let Some(fixed) = names::repairs(&name.value)
+            .into_iter()
+            .find(|c| *c != name.value && rule(c).is_none())
+        {
+            diagnostic = diagnostic.help(format!("try `{fixed}`"));
         }
+        self.push(diagnostic);
     }
 
-    pub fn check_duration(&mut self, file: FileId, value: &Spanned<String>) {
+    /// `owner` names what the duration belongs to, e.g. "refresh_interval of secret `s`".
+    pub fn check_duration(&mut self, file: FileId, value: &Spanned<String>, owner: &str) {
         if !names::go_duration(&value.value) {
-            self.push(Diagnostic::invalid_duration(&value.value).at(file, value.span.clone(), ""));
+            self.push(Diagnostic::invalid_duration(&value.value, owner).at(
+                file,
+                value.span.clone(),
+                "",
+            ));
         }
     }
 }
@@ -110,30 +120,21 @@ pub fn validate(
 }
 
 fn compile_store(ctx: &mut Ctx, file: FileId, raw: crate::load::raw::RawStore) -> Store {
-    ctx.check_name(
-        "store name",
-        file,
-        &raw.name,
-        names::dns1123_subdomain(&raw.name),
-    );
-    ctx.check_name(
-        "store mount",
-        file,
-        &raw.mount,
-        names::vault_path(&raw.mount),
-    );
+    ctx.check_name("store name", file, &raw.name, |n: &str| {
+        names::dns1123_subdomain(n)
+    });
+    ctx.check_name("store mount", file, &raw.mount, |n: &str| {
+        names::vault_path(n)
+    });
     if let Some(property) = &raw.property
         && property.is_empty()
     {
-        ctx.check_name(
-            "store property",
-            file,
-            property,
-            Some("must not be empty".into()),
-        );
+        ctx.check_name("store property", file, property, |_: &str| {
+            Some("must not be empty".into())
+        });
     }
     if let Some(interval) = &raw.refresh_interval {
-        ctx.check_duration(file, interval);
+        ctx.check_duration(file, interval, "the store");
     }
     Store {
         kind: raw.kind.map_or(StoreKind::ClusterSecretStore, |k| k.value),
@@ -154,12 +155,9 @@ fn compile_environments(
     raw.into_iter()
         .map(|(name, def)| {
             let spanned = Spanned::new(name.clone(), def.name_span.clone());
-            ctx.check_name(
-                "environment name",
-                def.file,
-                &spanned,
-                names::dns1123_label(&name, 63),
-            );
+            ctx.check_name("environment name", def.file, &spanned, |n: &str| {
+                names::dns1123_label(n, 63)
+            });
             let env = Environment {
                 name: name.clone(),
                 fixtures: def.value.value.fixtures.value,
@@ -178,19 +176,15 @@ fn compile_bundles(
         .map(|(name, def)| {
             let file = def.file;
             let spanned = Spanned::new(name.clone(), def.name_span.clone());
-            ctx.check_name(
-                "bundle name",
-                file,
-                &spanned,
-                names::dns1123_label(&name, 63),
-            );
             let raw = def.value.value;
-            ctx.check_name(
-                "namespace",
-                file,
-                &raw.namespace,
-                names::dns1123_label(&raw.namespace, 63),
-            );
+            ctx.check_name("namespace", file, &raw.namespace, |n: &str| {
+                names::dns1123_label(n, 63)
+            });
+            let name_is_valid = names::dns1123_label(&name, 63).is_none();
+            ctx.check_name("bundle name", file, &spanned, |n: &str| {
+                names::dns1123_label(n, 63)
+            });
+            let explicit = raw.release.is_some();
             let release = raw.release.unwrap_or_else(|| {
                 let default = match raw.kind.value {
                     BundleKind::Layer15 => format!("vault-secrets-{name}"),
@@ -198,15 +192,18 @@ fn compile_bundles(
                 };
                 Spanned::new(default, def.name_span.clone())
             });
-            ctx.check_name(
-                "release name",
-                file,
-                &release,
-                names::dns1123_label(&release, 53),
-            );
+            // A derived release name is only news when the bundle name itself is fine.
+            if explicit || name_is_valid {
+                let what = if explicit {
+                    "release name"
+                } else {
+                    "derived release name"
+                };
+                ctx.check_name(what, file, &release, |n: &str| names::dns1123_label(n, 53));
+            }
             let release = release.value;
             if let Some(owner) = &raw.owner {
-                ctx.check_name("owner", file, owner, names::simple_name(owner));
+                ctx.check_name("owner", file, owner, |n: &str| names::simple_name(n));
             }
             let bundle = Bundle {
                 name: name.clone(),
@@ -337,8 +334,8 @@ fixture = "postgresql://db"
             (
                 "[keys.a]\nalias = \"dbUrl\"\nfixture = \"x\"\n[secrets.s]\nbundle = \"platform\"\ndata.A = \"a\"\ndata.B = \"db-url\"\n",
                 Code::DuplicateAlias,
-                -1,
-                7,
+                2,
+                9,
             ),
             (
                 "[keys.\"secret/foo\"]\nfixture = \"x\"\n[secrets.s]\nbundle = \"platform\"\ndata.A = \"secret/foo\"\ndata.B = \"db-url\"\n",

@@ -106,6 +106,43 @@ pub fn secret_type(kind: &str) -> Option<String> {
     (!ok).then(|| "must hold only letters, digits, '.', '_', '-' and '/'".into())
 }
 
+/// Plausible corrections of a broken name, most likely first: Kubernetes style (lowercase,
+/// dashes), a Helm identifier (lowerCamelCase), a tidied Vault path.
+pub fn repairs(name: &str) -> Vec<String> {
+    use heck::ToLowerCamelCase;
+    let mut kube: String = name
+        .trim()
+        .chars()
+        .map(|c| match c {
+            'A'..='Z' => c.to_ascii_lowercase(),
+            'a'..='z' | '0'..='9' | '.' | '-' => c,
+            _ => '-',
+        })
+        .collect();
+    while kube.contains("--") {
+        kube = kube.replace("--", "-");
+    }
+    let kube = kube.trim_matches(['-', '.']).to_string();
+    let path = name
+        .split('/')
+        .filter(|s| !s.is_empty() && *s != "." && *s != "..")
+        .map(|s| s.trim().replace(' ', "-"))
+        .collect::<Vec<_>>()
+        .join("/");
+    vec![
+        kube,
+        name.to_lower_camel_case(),
+        path,
+        name.trim().replace(' ', "-"),
+    ]
+}
+
+/// A Go duration suggestion for a value written with a unit Go lacks (`1d` → `24h`).
+pub fn duration_fix(text: &str) -> Option<String> {
+    let days: u64 = text.strip_suffix('d')?.parse().ok()?;
+    Some(format!("{}h", days * 24))
+}
+
 /// A Go `time.ParseDuration` string without sign: `0`, `30s`, `1h30m`, `1.5h`.
 pub fn go_duration(text: &str) -> bool {
     if text == "0" {
@@ -189,6 +226,16 @@ mod tests {
         for bad in ["", "1", "h", "1d", "1 h", "-1h", "1h-", ".h", "1..2s"] {
             assert!(!go_duration(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn repairs_offer_a_valid_spelling() {
+        let fixes = repairs("Platform_DB");
+        assert_eq!(fixes[0], "platform-db");
+        assert_eq!(repairs("grafana-user")[1], "grafanaUser");
+        assert_eq!(repairs("a//b/")[2], "a/b");
+        assert_eq!(duration_fix("1d").as_deref(), Some("24h"));
+        assert_eq!(duration_fix("1h"), None);
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! Validation of `[outputs]`: every path relative, inside the root, and distinct once expanded.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 use super::Ctx;
 use crate::diagnostics::Diagnostic;
 use crate::load::raw::RawOutputs;
 use crate::load::spanned::Spanned;
-use crate::model::{Bundle, OutputPaths};
+use crate::model::{Bundle, BundleKind, OutputKind, OutputPaths};
 use crate::source::FileId;
 
 pub(super) fn compile(
@@ -15,84 +16,140 @@ pub(super) fn compile(
     bundles: &BTreeMap<String, Bundle>,
 ) -> OutputPaths<String> {
     let defaults = OutputPaths::DEFAULT;
-    let Some((file, raw)) = raw else {
-        return OutputPaths {
-            dir: defaults.dir.into(),
-            key_map: defaults.key_map.into(),
-            layer15: defaults.layer15.into(),
-            integration: defaults.integration.into(),
-            chart: defaults.chart.into(),
-            fixtures: defaults.fixtures.into(),
-            schema: defaults.schema.into(),
-            docs: defaults.docs.into(),
-        };
+    let (file, raw) = match raw {
+        Some((file, raw)) => (Some(file), Some(raw.value)),
+        None => (None, None),
     };
-    let raw = raw.value;
-    let mut pick = |value: Option<Spanned<String>>, default: &str, per_bundle: bool| -> String {
+    let mut spans: BTreeMap<&str, Range<usize>> = BTreeMap::new();
+    let mut pick = |field: &'static str,
+                    value: Option<Spanned<String>>,
+                    default: &str,
+                    per_bundle: bool|
+     -> String {
         let Some(value) = value else {
             return default.to_string();
         };
-        if let Some(why) = path_problem(&value, per_bundle) {
-            ctx.push(Diagnostic::invalid_output_path(&value, &why).at(
-                file,
-                value.span.clone(),
-                "",
-            ));
+        if let (Some(file), Some((why, help))) = (file, path_problem(&value, per_bundle)) {
+            ctx.push(
+                Diagnostic::invalid_output_path(&value, &why)
+                    .at(file, value.span.clone(), "")
+                    .help(help),
+            );
         }
+        spans.insert(field, value.span.clone());
         value.value
     };
+    let raw = raw.unwrap_or(RawOutputs {
+        dir: None,
+        key_map: None,
+        layer15: None,
+        integration: None,
+        chart: None,
+        fixtures: None,
+        schema: None,
+        docs: None,
+    });
     let outputs = OutputPaths {
-        dir: pick(raw.dir, defaults.dir, false),
-        key_map: pick(raw.key_map, defaults.key_map, false),
-        layer15: pick(raw.layer15, defaults.layer15, true),
-        integration: pick(raw.integration, defaults.integration, true),
-        chart: pick(raw.chart, defaults.chart, true),
-        fixtures: pick(raw.fixtures, defaults.fixtures, false),
-        schema: pick(raw.schema, defaults.schema, false),
-        docs: pick(raw.docs, defaults.docs, false),
+        dir: pick("dir", raw.dir, defaults.dir, false),
+        key_map: pick("key_map", raw.key_map, defaults.key_map, false),
+        layer15: pick("layer15", raw.layer15, defaults.layer15, true),
+        integration: pick("integration", raw.integration, defaults.integration, true),
+        chart: pick("chart", raw.chart, defaults.chart, true),
+        fixtures: pick("fixtures", raw.fixtures, defaults.fixtures, false),
+        schema: pick("schema", raw.schema, defaults.schema, false),
+        docs: pick("docs", raw.docs, defaults.docs, false),
     };
-    let mut seen: BTreeMap<String, Option<&str>> = BTreeMap::new();
-    for (_, bundle, path) in outputs.files(bundles.values()) {
-        if let Some(first) = seen.insert(path.clone(), bundle) {
-            let whose = |b: Option<&str>| {
+    // Every producer of each path; a path with two or more is one error naming them all.
+    let mut producers: BTreeMap<String, Vec<(OutputKind, Option<&str>)>> = BTreeMap::new();
+    for (kind, bundle, path) in outputs.files(bundles.values()) {
+        producers.entry(path).or_default().push((kind, bundle));
+    }
+    for (path, producers) in producers.into_iter().filter(|(_, p)| p.len() > 1) {
+        let names: Vec<String> = producers
+            .iter()
+            .map(|(_, b)| {
                 b.map_or("a catalog-wide output".to_string(), |b| {
                     format!("bundle `{b}`")
                 })
-            };
-            ctx.push(Diagnostic::invalid_output_path(
-                &path,
-                &format!(
-                    "is produced twice, by {} and by {}; put `{{bundle}}` in the pattern",
-                    whose(first),
-                    whose(bundle)
-                ),
-            ));
-        }
+            })
+            .collect();
+        let mut diagnostic = Diagnostic::invalid_output_path(
+            &path,
+            &format!("is produced {} times, by {}", names.len(), names.join(", ")),
+        )
+        .help("put `{bundle}` in the pattern, or give the bundles different releases");
+        let (kind, bundle) = producers[producers.len() - 1];
+        let field = match kind {
+            OutputKind::Bundle(BundleKind::Layer15) => "layer15",
+            OutputKind::Bundle(BundleKind::Integration) => "integration",
+            OutputKind::Bundle(BundleKind::Chart) => "chart",
+            OutputKind::KeyMap => "key_map",
+            OutputKind::Fixtures => "fixtures",
+            OutputKind::Schema => "schema",
+            OutputKind::Docs => "docs",
+        };
+        diagnostic = match (file, spans.get(field), bundle.and_then(|b| bundles.get(b))) {
+            (Some(file), Some(span), _) => diagnostic.at(file, span.clone(), "this pattern"),
+            (_, _, Some(bundle)) => diagnostic.at(
+                bundle.origin.file,
+                bundle.origin.span.clone(),
+                "this bundle's output",
+            ),
+            _ => diagnostic,
+        };
+        ctx.push(diagnostic);
     }
     outputs
 }
 
-/// Why an output path pattern is unusable, if it is.
-fn path_problem(path: &str, per_bundle: bool) -> Option<String> {
+/// Why an output path pattern is unusable, and what to do instead.
+fn path_problem(path: &str, per_bundle: bool) -> Option<(String, String)> {
+    let problem = |why: &str, help: &str| Some((why.to_string(), help.to_string()));
     if path.is_empty() {
-        return Some("is empty".into());
+        return problem("is empty", "name a file, relative to the repository root");
     }
     if path.starts_with('/') || path.starts_with('\\') || path.get(1..2) == Some(":") {
-        return Some("is absolute; output paths are relative to the repository root".into());
+        return problem(
+            "is absolute",
+            "output paths are relative to the repository root, e.g. `generated`",
+        );
     }
     if path.split(['/', '\\']).any(|segment| segment == "..") {
-        return Some("leaves the repository root through `..`".into());
+        return problem(
+            "leaves the repository root through `..`",
+            "outputs stay inside the root; use --root to move the root instead",
+        );
     }
     if path.chars().any(char::is_control) {
-        return Some("holds a control character".into());
+        return problem("holds a control character", "remove it");
     }
-    let placeholders = path.matches('{').count();
+    let unknown: Vec<&str> = path
+        .match_indices('{')
+        .filter_map(|(start, _)| {
+            path[start..]
+                .find('}')
+                .map(|end| &path[start..=start + end])
+        })
+        .filter(|placeholder| !matches!(*placeholder, "{bundle}" | "{release}"))
+        .collect();
+    if let Some(first) = unknown.first() {
+        return Some((
+            format!("has the unknown placeholder `{first}`"),
+            "the placeholders are {bundle} and {release}".into(),
+        ));
+    }
     let known = path.matches("{bundle}").count() + path.matches("{release}").count();
-    if placeholders != known || path.matches('}').count() != known {
-        return Some("has a placeholder other than {bundle} and {release}".into());
+    if path.matches('{').count() != known || path.matches('}').count() != known {
+        return problem(
+            "has an unbalanced `{` or `}`",
+            "the placeholders are {bundle} and {release}",
+        );
     }
     if !per_bundle && known > 0 {
-        return Some("is catalog-wide, so it cannot use {bundle} or {release}".into());
+        return problem(
+            "is catalog-wide, so it cannot use {bundle} or {release}",
+            "only layer15, integration and chart are per bundle",
+        );
     }
     None
 }

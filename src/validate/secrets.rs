@@ -78,12 +78,9 @@ fn compile_one(
 ) -> Secret {
     let file = origin.file;
     let name_spanned = Spanned::new(name.to_string(), origin.span.clone());
-    ctx.check_name(
-        "secret name",
-        file,
-        &name_spanned,
-        names::dns1123_subdomain(name),
-    );
+    ctx.check_name("secret name", file, &name_spanned, |n: &str| {
+        names::dns1123_subdomain(n)
+    });
 
     let bundle = bundles.get(&raw.bundle.value);
     if bundle.is_none() {
@@ -99,60 +96,48 @@ fn compile_one(
     }
     let namespace = match &raw.namespace {
         Some(namespace) => {
-            ctx.check_name(
-                "namespace",
-                file,
-                namespace,
-                names::dns1123_label(namespace, 63),
-            );
+            ctx.check_name("namespace", file, namespace, |n: &str| {
+                names::dns1123_label(n, 63)
+            });
             namespace.value.clone()
         }
         None => bundle.map(|b| b.namespace.clone()).unwrap_or_default(),
     };
     let target = match &raw.target {
         Some(target) => {
-            ctx.check_name(
-                "Secret name",
-                file,
-                target,
-                names::dns1123_subdomain(target),
-            );
+            ctx.check_name("Secret name", file, target, |n: &str| {
+                names::dns1123_subdomain(n)
+            });
             target.value.clone()
         }
         None => name.to_string(),
     };
     let external_secret = match &raw.external_secret {
         Some(es) => {
-            ctx.check_name(
-                "ExternalSecret name",
-                file,
-                es,
-                names::dns1123_subdomain(es),
-            );
+            ctx.check_name("ExternalSecret name", file, es, |n: &str| {
+                names::dns1123_subdomain(n)
+            });
             es.value.clone()
         }
         None => {
             let default = format!("{name}-sync");
             if default.len() > 253 {
-                ctx.check_name(
-                    "ExternalSecret name",
-                    file,
-                    &name_spanned,
-                    names::dns1123_subdomain(&default),
-                );
+                ctx.check_name("ExternalSecret name", file, &name_spanned, |n: &str| {
+                    names::dns1123_subdomain(n)
+                });
             }
             default
         }
     };
     if let Some(owner) = &raw.owner {
-        ctx.check_name("owner", file, owner, names::simple_name(owner));
+        ctx.check_name("owner", file, owner, |n: &str| names::simple_name(n));
     }
     if let Some(kind) = &raw.secret_type {
-        ctx.check_name("Secret type", file, kind, names::secret_type(kind));
+        ctx.check_name("Secret type", file, kind, |n: &str| names::secret_type(n));
     }
     let refresh_interval = match &raw.refresh_interval {
         Some(interval) => {
-            ctx.check_duration(file, interval);
+            ctx.check_duration(file, interval, &format!("secret `{name}`"));
             interval.value.clone()
         }
         None => store.refresh_interval.clone(),
@@ -194,6 +179,21 @@ fn compile_one(
                 table.decoding_strategy,
             ),
         };
+        let seeded = keys
+            .get(&key.value)
+            .is_some_and(|k| !matches!(k.source, crate::model::ValueSource::External(_)));
+        if let Some(property) = property
+            .as_ref()
+            .filter(|p| seeded && p.value != store.property)
+        {
+            ctx.push(
+                Diagnostic::fixture_property(name, &key, property, &store.property).at(
+                    file,
+                    property.span.clone(),
+                    "not written by the bootstrap job",
+                ),
+            );
+        }
         if !keys.contains_key(&key.value) {
             let best = closest(&key, keys.keys().map(String::as_str));
             ctx.push(Diagnostic::unknown_key(name, &key, best).at(
@@ -205,12 +205,9 @@ fn compile_one(
         if let Some(property) = &property
             && (property.is_empty() || property.chars().any(char::is_control))
         {
-            ctx.check_name(
-                "property",
-                file,
-                property,
-                Some("must be non-empty, without control characters".into()),
-            );
+            ctx.check_name("property", file, property, |_: &str| {
+                Some("must be non-empty, without control characters".into())
+            });
         }
         data.insert(
             data_key.value.clone(),
@@ -261,12 +258,9 @@ fn compile_one(
         .collect::<Vec<_>>();
     for consumer in raw.consumers {
         let consumer = consumer.value;
-        ctx.check_name(
-            "consumer name",
-            file,
-            &consumer.name,
-            names::simple_name(&consumer.name),
-        );
+        ctx.check_name("consumer name", file, &consumer.name, |n: &str| {
+            names::simple_name(n)
+        });
         for required in &consumer.requires {
             if !provided.contains(&required.value) {
                 let provided: Vec<&str> = provided.iter().map(String::as_str).collect();

@@ -1,0 +1,242 @@
+//! The template registry: built-in templates, replaced by same-named files in the repository's
+//! `templates/` folder, plus the `yaml` and `md` helpers. Override files join the source registry
+//! so that their errors point at a line like any catalog error.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use handlebars::{
+    Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderErrorReason,
+};
+use serde::Serialize;
+
+use super::{TEMPLATES, to_yaml};
+use crate::diagnostics::Diagnostic;
+use crate::source::{FileId, Files, display_path};
+use crate::suggest::closest;
+
+/// The folder, relative to the root, whose `<template name>` files override the built-ins.
+pub const TEMPLATE_DIR: &str = "templates";
+
+/// Where a registered template came from.
+#[derive(Debug, Clone)]
+enum Origin {
+    Builtin,
+    Override(FileId, String),
+}
+
+pub struct Templates {
+    registry: Handlebars<'static>,
+    origins: BTreeMap<&'static str, Origin>,
+}
+
+impl Templates {
+    /// Register the built-in templates, each replaced by `root/templates/<name>` when present.
+    pub fn load(root: &Path, files: &mut Files) -> Result<Templates, Vec<Diagnostic>> {
+        Self::with_overrides(Some(&root.join(TEMPLATE_DIR)), files)
+    }
+
+    /// The built-in templates only.
+    pub fn builtin() -> Templates {
+        match Self::with_overrides(None, &mut Files::default()) {
+            Ok(templates) => templates,
+            Err(problems) => unreachable!("built-in templates must parse: {problems:?}"),
+        }
+    }
+
+    fn with_overrides(dir: Option<&Path>, files: &mut Files) -> Result<Templates, Vec<Diagnostic>> {
+        let mut registry = Handlebars::new();
+        registry.set_strict_mode(true);
+        registry.register_escape_fn(handlebars::no_escape);
+        registry.register_helper("yaml", Box::new(yaml_helper));
+        registry.register_helper("md", Box::new(markdown_helper));
+        let mut problems = Vec::new();
+        let known: Vec<&str> = TEMPLATES.iter().map(|(name, _)| *name).collect();
+        if let Some(Ok(entries)) = dir.map(std::fs::read_dir) {
+            let mut names: Vec<String> = entries
+                .flatten()
+                .filter(|e| e.path().is_file())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|name| name.ends_with(".hbs") && !known.contains(&name.as_str()))
+                .collect();
+            names.sort();
+            for name in names {
+                let help = match closest(&name, known.iter().copied()) {
+                    Some(best) => format!(
+                        "did you mean `{best}`? overridable templates: {}",
+                        known.join(", ")
+                    ),
+                    None => format!("overridable templates: {}", known.join(", ")),
+                };
+                problems.push(
+                    Diagnostic::unknown_template(&format!("{TEMPLATE_DIR}/{name}")).help(help),
+                );
+            }
+        }
+        let mut origins = BTreeMap::new();
+        for (name, builtin) in TEMPLATES {
+            let path = dir.map(|dir| dir.join(name));
+            let (text, origin) = match path.as_deref().map(std::fs::read_to_string) {
+                Some(Ok(text)) => {
+                    let path = path.as_deref().unwrap_or(Path::new(name));
+                    let id = files.add(path, text.clone());
+                    (text, Origin::Override(id, display_path(path)))
+                }
+                Some(Err(error)) if error.kind() != std::io::ErrorKind::NotFound => {
+                    let shown = path.as_deref().map(display_path).unwrap_or_default();
+                    problems.push(Diagnostic::io(&shown, "read template", &error));
+                    continue;
+                }
+                _ => (builtin.to_string(), Origin::Builtin),
+            };
+            if let Err(error) = registry.register_template_string(name, text) {
+                let reason = error.reason().to_string();
+                problems.push(located(&origin, name, files, &reason, error.pos()));
+            }
+            origins.insert(*name, origin);
+        }
+        if problems.is_empty() {
+            Ok(Templates { registry, origins })
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// How to name a template to the user: the override's path, or the built-in's name.
+    pub fn shown(&self, name: &str) -> String {
+        match self.origins.get(name) {
+            Some(Origin::Override(_, shown)) => shown.clone(),
+            _ => format!("{name} (built-in)"),
+        }
+    }
+
+    pub(super) fn render(
+        &self,
+        name: &str,
+        data: &impl Serialize,
+        files: &Files,
+    ) -> Result<String, Diagnostic> {
+        self.registry.render(name, data).map_err(|error| {
+            let origin = self.origins.get(name).cloned().unwrap_or(Origin::Builtin);
+            let position = error.line_no.zip(error.column_no);
+            located(&origin, name, files, &error.reason().to_string(), position)
+        })
+    }
+}
+
+/// A template diagnostic, pointing into the override file when there is one.
+fn located(
+    origin: &Origin,
+    name: &str,
+    files: &Files,
+    reason: &str,
+    position: Option<(usize, usize)>,
+) -> Diagnostic {
+    let (reason, help) = tidy_reason(reason);
+    match origin {
+        Origin::Override(id, shown) => {
+            let mut diagnostic = Diagnostic::template(shown, &reason);
+            if let Some(help) = help {
+                diagnostic = diagnostic.help(help);
+            }
+            match position {
+                Some((line, column)) => {
+                    let offset = files.get(*id).offset(line, column);
+                    diagnostic.at(*id, offset..offset + 1, "")
+                }
+                None => diagnostic.on_path(shown.clone()),
+            }
+        }
+        Origin::Builtin => Diagnostic::template(&format!("{name} (built-in)"), &reason),
+    }
+}
+
+/// handlebars' reasons in one readable line, with a hint where we have one.
+fn tidy_reason(reason: &str) -> (String, Option<&'static str>) {
+    let reason = reason.lines().next().unwrap_or(reason);
+    // pest lists every token it could have taken; the position says more than that list.
+    if let Some((head, _)) = reason.split_once(": expected ")
+        && head.contains("invalid handlebars syntax")
+    {
+        let help = "check that every `{{#each}}` / `{{#if}}` has its `{{/each}}` / `{{/if}}`, and every `{{` its `}}`";
+        return (head.to_string(), Some(help));
+    }
+    // A strict-mode miss reads `... Some("name")`.
+    match reason.split_once("Some(\"") {
+        Some((head, tail)) => (
+            format!(
+                "{head}`{}`",
+                tail.trim_end_matches(')').trim_end_matches('"')
+            ),
+            None,
+        ),
+        None => (reason.to_string(), None),
+    }
+}
+
+fn yaml_helper(
+    h: &Helper,
+    _: &Handlebars,
+    _: &Context,
+    _: &mut RenderContext,
+    out: &mut dyn Output,
+) -> HelperResult {
+    let value = present_param(h, "yaml")?;
+    let indent = h
+        .hash_get("indent")
+        .and_then(|v| v.value().as_u64())
+        .unwrap_or(0) as usize;
+    let text = to_yaml(value).map_err(|e| RenderErrorReason::Other(format!("yaml: {e}")))?;
+    let pad = " ".repeat(indent);
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.write("\n")?;
+        }
+        if !line.is_empty() {
+            out.write(&pad)?;
+        }
+        out.write(line)?;
+    }
+    Ok(())
+}
+
+/// Text safe inside a Markdown table cell: one line, pipes escaped.
+fn markdown_helper(
+    h: &Helper,
+    _: &Handlebars,
+    _: &Context,
+    _: &mut RenderContext,
+    out: &mut dyn Output,
+) -> HelperResult {
+    let value = present_param(h, "md")?;
+    let text = match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    let cell = text
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace('|', "\\|");
+    out.write(&cell)?;
+    Ok(())
+}
+
+/// The helper's first parameter; a path that names nothing is an error even for helpers, which
+/// strict mode alone lets through as `null`.
+fn present_param<'a>(
+    h: &'a Helper,
+    helper: &'static str,
+) -> Result<&'a serde_json::Value, RenderErrorReason> {
+    let param = h
+        .param(0)
+        .ok_or(RenderErrorReason::ParamNotFoundForIndex(helper, 0))?;
+    if param.is_value_missing() {
+        let path = param.relative_path().cloned().unwrap_or_default();
+        return Err(RenderErrorReason::Other(format!(
+            "`{helper}` was given `{path}`, which this template's context does not have"
+        )));
+    }
+    Ok(param.value())
+}
