@@ -44,11 +44,29 @@ pub fn compile(catalog_dir: &Path, root: &Path) -> Compiled {
     let mut files = Files::default();
     let mut diagnostics = Vec::new();
     let raw = load::load(catalog_dir, &mut files, &mut diagnostics);
+    finish(raw, files, diagnostics, catalog_label(catalog_dir, root))
+}
+
+/// Load and validate a catalog held in memory (see `load::load_sources`); headers name it
+/// `catalog`. Render the result with `render::render` and `render::Templates::builtin()`.
+pub fn compile_sources(sources: Vec<(std::path::PathBuf, String)>) -> Compiled {
+    let mut files = Files::default();
+    let mut diagnostics = Vec::new();
+    let raw = load::load_sources(sources, &mut files, &mut diagnostics);
+    finish(raw, files, diagnostics, "catalog".to_string())
+}
+
+fn finish(
+    raw: load::RawCatalog,
+    files: Files,
+    mut diagnostics: Vec<Diagnostic>,
+    label: String,
+) -> Compiled {
     // A file that did not parse leaves its definitions out of the merge; validating the rest
     // would bury the real error under references to them.
     let loaded = !diagnostics.iter().any(|d| d.severity == Severity::Error);
     let catalog = loaded
-        .then(|| validate::validate(raw, catalog_label(catalog_dir, root), &mut diagnostics))
+        .then(|| validate::validate(raw, label, &mut diagnostics))
         .flatten();
     Compiled {
         files,

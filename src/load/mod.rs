@@ -70,15 +70,48 @@ pub fn load(dir: &Path, files: &mut Files, diagnostics: &mut Vec<Diagnostic>) ->
     // Path order keeps diagnostics stable; the merged model does not depend on it.
     paths.sort();
     for path in paths {
-        let is_root = path == root;
-        if let Some((id, file)) = parse_file(&path, files, diagnostics) {
-            if is_root {
-                catalog.root_file = Some(id);
-            }
-            merge(&mut catalog, id, is_root, file, diagnostics);
+        if let Some(id) = read_file(&path, files, diagnostics) {
+            merge_source(&mut catalog, id, path == root, files, diagnostics);
         }
     }
     catalog
+}
+
+/// Load a catalog held in memory: (path, text) pairs, the root file being the one whose path is
+/// `secretcat.toml`. For tools and tests that have no folder on disk.
+pub fn load_sources(
+    sources: Vec<(PathBuf, String)>,
+    files: &mut Files,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> RawCatalog {
+    let mut catalog = RawCatalog::default();
+    let mut sources = sources;
+    sources.sort_by(|a, b| a.0.cmp(&b.0));
+    if !sources.iter().any(|(path, _)| path == Path::new(ROOT_FILE)) {
+        diagnostics.push(Diagnostic::no_catalog("."));
+        return catalog;
+    }
+    for (path, text) in sources {
+        let is_root = path == Path::new(ROOT_FILE);
+        let id = files.add(&path, text);
+        merge_source(&mut catalog, id, is_root, files, diagnostics);
+    }
+    catalog
+}
+
+fn merge_source(
+    catalog: &mut RawCatalog,
+    id: FileId,
+    is_root: bool,
+    files: &Files,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    if let Some(file) = parse_source(id, files, diagnostics) {
+        if is_root {
+            catalog.root_file = Some(id);
+        }
+        merge(catalog, id, is_root, file, diagnostics);
+    }
 }
 
 fn collect_toml_files(dir: &Path, out: &mut Vec<PathBuf>, diagnostics: &mut Vec<Diagnostic>) {
@@ -111,11 +144,8 @@ fn collect_toml_files(dir: &Path, out: &mut Vec<PathBuf>, diagnostics: &mut Vec<
     }
 }
 
-fn parse_file(
-    path: &Path,
-    files: &mut Files,
-    diagnostics: &mut Vec<Diagnostic>,
-) -> Option<(FileId, RawFile)> {
+/// Read one catalog file into the registry; `None` (with a diagnostic) when it cannot be read.
+fn read_file(path: &Path, files: &mut Files, diagnostics: &mut Vec<Diagnostic>) -> Option<FileId> {
     let shown = display_path(path);
     if path.is_dir() {
         diagnostics.push(Diagnostic::not_a_file(&shown));
@@ -143,9 +173,12 @@ fn parse_file(
             return None;
         }
     };
-    let id = files.add(path, text);
+    Some(files.add(path, text))
+}
+
+fn parse_source(id: FileId, files: &Files, diagnostics: &mut Vec<Diagnostic>) -> Option<RawFile> {
     match toml::from_str::<RawFile>(&files.get(id).text) {
-        Ok(file) => Some((id, file)),
+        Ok(file) => Some(file),
         Err(error) => {
             let file = files.get(id);
             let span = file.clamp(error.span().unwrap_or(0..0));
@@ -235,6 +268,88 @@ fn insert_all<T>(
                 name_span: name.span,
                 value,
             },
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostics::Code;
+
+    fn load_files(files_on_disk: &[(&str, &str)]) -> (RawCatalog, Files, Vec<Diagnostic>) {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files_on_disk {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let mut files = Files::default();
+        let mut diagnostics = Vec::new();
+        let catalog = load(dir.path(), &mut files, &mut diagnostics);
+        (catalog, files, diagnostics)
+    }
+
+    const ROOT: &str = "[store]\nname = \"v\"\nmount = \"secret\"\n";
+
+    #[test]
+    fn fragments_in_nested_folders_merge_with_the_names_spans() {
+        let (catalog, files, diagnostics) = load_files(&[
+            ("secretcat.toml", ROOT),
+            ("teams/a.toml", "[keys.a]\nfixture = \"x\"\n"),
+            ("b.toml", "[keys.\"b/c\"]\nexternal = \"y\"\n"),
+        ]);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let key = &catalog.keys["b/c"];
+        assert_eq!(&files.get(key.file).text[key.name_span.clone()], "\"b/c\"");
+        assert_eq!(catalog.keys.len(), 2);
+    }
+
+    #[test]
+    fn a_name_defined_in_two_files_names_both() {
+        let (_, files, diagnostics) = load_files(&[
+            ("secretcat.toml", ROOT),
+            ("a.toml", "[keys.k]\nfixture = \"x\"\n"),
+            ("b.toml", "\n[keys.k]\nfixture = \"y\"\n"),
+        ]);
+        assert_eq!(diagnostics.len(), 1);
+        let d = &diagnostics[0];
+        assert_eq!(d.code, Code::DuplicateDefinition);
+        let primary = d.primary.as_ref().unwrap();
+        let first = &d.secondary[0];
+        assert!(files.get(primary.file).display.ends_with("b.toml"));
+        assert_eq!(files.get(primary.file).position(primary.span.start).line, 2);
+        assert!(files.get(first.file).display.ends_with("a.toml"));
+    }
+
+    #[test]
+    fn catalog_wide_sections_in_a_fragment_are_refused() {
+        let (_, _, diagnostics) = load_files(&[("secretcat.toml", ROOT), ("a.toml", ROOT)]);
+        assert_eq!(
+            diagnostics.iter().map(|d| d.code).collect::<Vec<_>>(),
+            [Code::MisplacedSection]
+        );
+    }
+
+    #[test]
+    fn a_missing_folder_and_a_missing_root_file_are_told_apart() {
+        let mut files = Files::default();
+        let mut diagnostics = Vec::new();
+        load(
+            Path::new("/nonexistent/catalog"),
+            &mut files,
+            &mut diagnostics,
+        );
+        assert!(
+            diagnostics[0].message.starts_with("catalog folder"),
+            "{}",
+            diagnostics[0].message
+        );
+        let (_, _, diagnostics) = load_files(&[("a.toml", "")]);
+        assert!(
+            diagnostics[0].message.starts_with("no catalog found"),
+            "{}",
+            diagnostics[0].message
         );
     }
 }
