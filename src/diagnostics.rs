@@ -95,6 +95,7 @@ codes! {
     Template = "template", Error, "A built-in or overriding template failed or produced invalid output.";
     MountPrefix = "mount-prefix", Finding, "A key path starts with the store mount, which ESO strips silently.";
     FixtureTooShort = "fixture-too-short", Finding, "A fixture is shorter than the key's min_length.";
+    CredentialLikeFixture = "credential-like-fixture", Finding, "A fixture looks like a real credential; fixtures are committed to git.";
     FixtureProperty = "fixture-property", Finding, "A secret reads a property of a seeded key other than the one the bootstrap job writes.";
     UnusedKey = "unused-key", Warning, "A key no secret reads.";
 }
@@ -484,6 +485,14 @@ impl Diagnostic {
         .help(format!(
             "ESO fails with `cannot find secret data for key: \"{property}\"` wherever fixtures are seeded; read `{seeded}`, or make the key `external`"
         ))
+    }
+
+    pub fn credential_like_fixture(key: &str, kind: &str) -> Self {
+        Self::new(
+            Code::CredentialLikeFixture,
+            format!("fixture of key `{key}` looks like a real credential ({kind})"),
+        )
+        .help("fixtures are committed to git: use an obvious dev value, `generate = { length = N }` or `external`; if it is a harmless test value, say why with `allow_credential_like = \"...\"`")
     }
 
     pub fn unused_key(key: &str) -> Self {

@@ -68,6 +68,8 @@ fn finish(
     let catalog = loaded
         .then(|| validate::validate(raw, label, &mut diagnostics))
         .flatten();
+    // Report in reading order: by file, then by position; problems without a place first.
+    diagnostics.sort_by_key(|d| d.primary.as_ref().map(|l| (l.file, l.span.start)));
     Compiled {
         files,
         catalog,

@@ -224,6 +224,10 @@ pub struct RawKey {
     pub min_length: Option<Spanned<u64>>,
     /// How to rotate the value.
     pub rotation: Option<String>,
+    /// Why a fixture that looks like a real credential (a token format, a private key, a long
+    /// random string) is harmless; silences the `credential-like-fixture` finding.
+    #[schemars(example = &"signed with the dev-only key in tests/fixtures; valid nowhere")]
+    pub allow_credential_like: Option<Spanned<String>>,
 }
 
 /// A generated random value.

@@ -106,6 +106,24 @@ pub(super) fn compile(
             ctx.check_name("owner", file, owner, |n: &str| names::simple_name(n));
         }
         let source = value_source(ctx, &path, &name, file, &raw, &seeding);
+        let allowed = raw
+            .allow_credential_like
+            .as_ref()
+            .is_some_and(|reason| !reason.trim().is_empty());
+        if let (Some(fixture), false) = (&raw.fixture, allowed)
+            && let Some(kind) = super::credentials::looks_like_credential(fixture)
+        {
+            let mut diagnostic = Diagnostic::credential_like_fixture(&path, kind).at(
+                file,
+                fixture.span.clone(),
+                "committed to git",
+            );
+            if let Some(reason) = &raw.allow_credential_like {
+                diagnostic =
+                    diagnostic.also(file, reason.span.clone(), "an empty reason does not count");
+            }
+            ctx.push(diagnostic);
+        }
         let min_length = raw.min_length.as_ref().map(|m| m.value);
         if let Some(min) = &raw.min_length {
             if min.value == 0 {

@@ -1,6 +1,7 @@
 //! Stage 2, validate: turn the merged `RawCatalog` into the compiled `Catalog`, resolving every
 //! reference and checking every name. All problems are collected before anything is decided.
 
+mod credentials;
 mod keys;
 pub mod names;
 mod outputs;
