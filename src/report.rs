@@ -64,19 +64,16 @@ pub fn text(files: &Files, diagnostic: &Diagnostic) -> String {
             "{pad}{arrow} {}:{}:{}",
             file.display, start.line, start.column
         );
-        let line_text = file.line_text(start.line);
+        let (shown, column, line_chars) = window(file.line_text(start.line), start.column);
         let _ = writeln!(out, "{pad} |");
-        let _ = writeln!(out, "{:>gutter$} | {line_text}", start.line);
-        let line_chars = line_text.chars().count();
+        let _ = writeln!(out, "{:>gutter$} | {shown}", start.line);
         let span_chars = file.text[span.clone()]
             .lines()
             .next()
             .map_or(0, |l| l.chars().count());
-        let width = span_chars
-            .min(line_chars.saturating_sub(start.column - 1))
-            .max(1);
+        let width = span_chars.min(line_chars.saturating_sub(column - 1)).max(1);
         let mark = if i == 0 { "^" } else { "-" };
-        let underline = format!("{}{}", " ".repeat(start.column - 1), mark.repeat(width));
+        let underline = format!("{}{}", " ".repeat(column - 1), mark.repeat(width));
         let text = if label.text.is_empty() {
             String::new()
         } else {
@@ -96,6 +93,31 @@ pub fn text(files: &Files, diagnostic: &Diagnostic) -> String {
         let _ = writeln!(out, "{pad} = help: {help}");
     }
     out
+}
+
+/// The part of a source line worth quoting: long lines (minified or generated TOML) are cut to a
+/// window around `column`. Returns the text, the column within it, and its length in characters.
+fn window(line: &str, column: usize) -> (String, usize, usize) {
+    const WIDTH: usize = 120;
+    let chars: Vec<char> = line.chars().collect();
+    if chars.len() <= WIDTH {
+        return (line.to_string(), column, chars.len());
+    }
+    let start = column
+        .saturating_sub(1 + WIDTH / 3)
+        .min(chars.len().saturating_sub(WIDTH));
+    let end = (start + WIDTH).min(chars.len());
+    let mut shown: String = chars[start..end].iter().collect();
+    let mut column = column - start;
+    if start > 0 {
+        shown.insert_str(0, "...");
+        column += 3;
+    }
+    if end < chars.len() {
+        shown.push_str("...");
+    }
+    let length = shown.chars().count();
+    (shown, column, length)
 }
 
 /// A drift entry for people; `diff` adds the unified diff of a changed file.
@@ -341,6 +363,19 @@ mod tests {
              --> catalog/a.toml:2:10\n  |\n2 | data.A = \"platform-db-ulr\"\n  |          ^^^^^^^^^^^^^^^^^ no key with this path\n  |\n  \
              = help: did you mean `platform-db-url`?\n"
         );
+    }
+
+    #[test]
+    fn long_lines_are_quoted_as_a_window_around_the_column() {
+        let line = format!("x = {}!{}", "[".repeat(500), "]".repeat(500));
+        let (shown, column, length) = window(&line, 505);
+        assert!(
+            shown.starts_with("...[") && shown.ends_with("]..."),
+            "{shown}"
+        );
+        assert_eq!(shown.chars().nth(column - 1), Some('!'));
+        assert_eq!(length, 126);
+        assert_eq!(window("short", 2), ("short".to_string(), 2, 5));
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //!   no case commits generated output that would go stale with every format change:
 //!   `run ARGS` (secretcat, must exit 0 or 1), `remove PATH`,
 //!   `replace PATH :: OLD :: NEW` (first occurrence of one-line text, which must exist),
-//!   `write PATH :: TEXT` (`\n` in TEXT is a newline);
+//!   `write PATH :: TEXT` (`\n` in TEXT is a newline),
+//!   `repeat PATH :: COUNT :: TEXT` (appends TEXT COUNT times, `{i}` replaced by 0, 1, ...);
 //! - `args`: the command line after `secretcat` (default `check`);
 //! - `status`, `stdout`, `stderr`: what the run must print and exit with;
 //! - `out/`: the repository after the run; absent means "exactly as `in/`" (nothing written).
@@ -155,6 +156,18 @@ fn set_up(case: &Case, root: &Path) -> Result<(), String> {
                 let target = root.join(path);
                 std::fs::create_dir_all(target.parent().unwrap()).unwrap();
                 std::fs::write(target, text.replace("\\n", "\n")).unwrap();
+            }
+            ("repeat", [path, count, text]) => {
+                let count: usize = count
+                    .parse()
+                    .map_err(|e| format!("setup step `{line}`: {e}"))?;
+                let text = text.replace("\\n", "\n");
+                let mut out = std::fs::read_to_string(root.join(path)).unwrap_or_default();
+                for i in 0..count {
+                    out.push_str(&text.replace("{i}", &i.to_string()));
+                }
+                std::fs::create_dir_all(root.join(path).parent().unwrap()).unwrap();
+                std::fs::write(root.join(path), out).unwrap();
             }
             _ => return fail("unknown step or wrong number of `::` parts"),
         }
