@@ -44,10 +44,9 @@ fn known_format(token: &str) -> Option<&'static str> {
     if let Some(rest) = token
         .strip_prefix("AKIA")
         .or_else(|| token.strip_prefix("ASIA"))
+        && upper_digits(rest)
     {
-        if upper_digits(rest) {
-            return Some("an AWS access key");
-        }
+        return Some("an AWS access key");
     }
     for prefix in ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"] {
         if token
