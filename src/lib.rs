@@ -88,5 +88,25 @@ fn catalog_label(catalog_dir: &Path, root: &Path) -> String {
             .map(Into::into)
             .unwrap_or_else(|| dir.clone()),
     };
-    label.to_string_lossy().replace('\\', "/")
+    // The label lands in comment lines of YAML headers: a line break in a folder name must not
+    // start a line of YAML content there.
+    label
+        .to_string_lossy()
+        .replace('\\', "/")
+        .chars()
+        .flat_map(|c| match c.is_control() {
+            true => c.escape_default().collect::<Vec<_>>(),
+            false => vec![c],
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_line_break_in_the_catalog_folder_cannot_reach_a_header_line() {
+        let root = std::path::Path::new("/repo");
+        let label = super::catalog_label(&root.join("cat\nevil: injected"), root);
+        assert_eq!(label, "cat\\nevil: injected");
+    }
 }
