@@ -485,17 +485,21 @@ pub fn explain(catalog: &Catalog, files: &Files, name: &str) -> Result<String, D
         }
         return Ok(out);
     }
+    Err(unknown_name(catalog, name))
+}
+
+/// The error for a NAME that is neither a key nor a secret, with the closest name.
+pub fn unknown_name(catalog: &Catalog, name: &str) -> Diagnostic {
     let names = catalog
         .keys
         .keys()
         .chain(catalog.secrets.keys())
         .map(String::as_str);
-    let mut diagnostic = Diagnostic::usage(format!("no key or secret named `{name}`"));
-    diagnostic = match closest(name, names) {
+    let diagnostic = Diagnostic::usage(format!("no key or secret named `{name}`"));
+    match closest(name, names) {
         Some(best) => diagnostic.help(format!("did you mean `{best}`?")),
         None => {
             diagnostic.help("`secretcat list keys` and `secretcat list secrets` show every name")
         }
-    };
-    Err(diagnostic)
+    }
 }

@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod diagnostics;
 pub mod emit;
+pub mod graph;
 pub mod inventory;
 pub mod load;
 pub mod model;

@@ -1,15 +1,17 @@
 //! The secretcat binary: parse arguments, run, turn the outcome into an exit code.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
 
 fn main() -> ExitCode {
     let args = secretcat::cli::Args::parse();
-    let outcome = secretcat::cli::run(
-        &args,
-        &mut std::io::stdout().lock(),
-        &mut std::io::stderr().lock(),
-    );
+    let terminals = secretcat::cli::Terminals {
+        stdout: std::io::stdout().is_terminal(),
+        stderr: std::io::stderr().is_terminal(),
+    };
+    let (mut stdout, mut stderr) = (std::io::stdout().lock(), std::io::stderr().lock());
+    let outcome = secretcat::cli::run(&args, &mut stdout, &mut stderr, terminals);
     ExitCode::from(outcome.exit_code())
 }

@@ -20,6 +20,38 @@ pub enum Format {
 /// Version of the `--format json` document; bumped on any incompatible change.
 pub const JSON_VERSION: u32 = 1;
 
+/// Whether text for people carries ANSI colours. Decided once by the CLI from `--color`,
+/// `NO_COLOR` and whether the stream is a terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Palette {
+    pub enabled: bool,
+}
+
+impl Palette {
+    pub const PLAIN: Palette = Palette { enabled: false };
+
+    fn paint(self, style: anstyle::Style, text: &str) -> String {
+        if self.enabled && !text.is_empty() {
+            format!("{}{text}{}", style.render(), style.render_reset())
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+fn color(c: anstyle::AnsiColor) -> anstyle::Style {
+    anstyle::Style::new().fg_color(Some(c.into()))
+}
+
+fn severity_style(severity: Severity) -> anstyle::Style {
+    let c = match severity {
+        Severity::Error => anstyle::AnsiColor::Red,
+        Severity::Finding => anstyle::AnsiColor::Magenta,
+        Severity::Warning => anstyle::AnsiColor::Yellow,
+    };
+    color(c).bold()
+}
+
 fn severity_word(severity: Severity) -> &'static str {
     match severity {
         Severity::Error => "error",
@@ -30,12 +62,22 @@ fn severity_word(severity: Severity) -> &'static str {
 
 /// A diagnostic as a compiler would print it: headline, location, quoted line, underline, help.
 pub fn text(files: &Files, diagnostic: &Diagnostic) -> String {
-    let mut out = format!(
-        "{}[{}]: {}\n",
+    text_in(files, diagnostic, Palette::PLAIN)
+}
+
+/// `text`, coloured when the palette says so.
+pub fn text_in(files: &Files, diagnostic: &Diagnostic, palette: Palette) -> String {
+    let headline = format!(
+        "{}[{}]",
         severity_word(diagnostic.severity),
-        diagnostic.code.name(),
-        diagnostic.message
+        diagnostic.code.name()
     );
+    let mut out = format!(
+        "{}: {}\n",
+        palette.paint(severity_style(diagnostic.severity), &headline),
+        palette.paint(anstyle::Style::new().bold(), &diagnostic.message)
+    );
+    let blue = color(anstyle::AnsiColor::Blue).bold();
     let labels: Vec<&Label> = diagnostic
         .primary
         .iter()
@@ -54,6 +96,7 @@ pub fn text(files: &Files, diagnostic: &Diagnostic) -> String {
         .max()
         .unwrap_or(1);
     let pad = " ".repeat(gutter);
+    let bar = |text: &str| palette.paint(blue, text);
     for (i, label) in labels.iter().enumerate() {
         let file = files.get(label.file);
         let span = file.clamp(label.span.clone());
@@ -61,36 +104,57 @@ pub fn text(files: &Files, diagnostic: &Diagnostic) -> String {
         let arrow = if i == 0 { "-->" } else { ":::" };
         let _ = writeln!(
             out,
-            "{pad}{arrow} {}:{}:{}",
-            file.display, start.line, start.column
+            "{pad}{} {}:{}:{}",
+            bar(arrow),
+            file.display,
+            start.line,
+            start.column
         );
         let (shown, column, line_chars) = window(file.line_text(start.line), start.column);
-        let _ = writeln!(out, "{pad} |");
-        let _ = writeln!(out, "{:>gutter$} | {shown}", start.line);
+        let _ = writeln!(out, "{pad} {}", bar("|"));
+        let _ = writeln!(
+            out,
+            "{} {} {shown}",
+            bar(&format!("{:>gutter$}", start.line)),
+            bar("|")
+        );
         let span_chars = file.text[span.clone()]
             .lines()
             .next()
             .map_or(0, |l| l.chars().count());
         let width = span_chars.min(line_chars.saturating_sub(column - 1)).max(1);
-        let mark = if i == 0 { "^" } else { "-" };
-        let underline = format!("{}{}", " ".repeat(column - 1), mark.repeat(width));
-        let text = if label.text.is_empty() {
-            String::new()
+        let (mark, style) = if i == 0 {
+            ("^", severity_style(diagnostic.severity))
         } else {
-            format!(" {}", label.text)
+            ("-", blue)
         };
-        let _ = writeln!(out, "{pad} | {underline}{text}");
+        let mut underline = format!("{}{}", " ".repeat(column - 1), mark.repeat(width));
+        if !label.text.is_empty() {
+            underline = format!("{underline} {}", label.text);
+        }
+        let (indent, marks) = underline.split_at(column - 1);
+        let _ = writeln!(
+            out,
+            "{pad} {} {indent}{}",
+            bar("|"),
+            palette.paint(style, marks)
+        );
     }
     if labels.is_empty()
         && let Some(path) = &diagnostic.path
     {
-        let _ = writeln!(out, "{pad}--> {path}");
+        let _ = writeln!(out, "{pad}{} {path}", bar("-->"));
     }
     if let Some(help) = &diagnostic.help {
         if !labels.is_empty() {
-            let _ = writeln!(out, "{pad} |");
+            let _ = writeln!(out, "{pad} {}", bar("|"));
         }
-        let _ = writeln!(out, "{pad} = help: {help}");
+        let _ = writeln!(
+            out,
+            "{pad} {} {}: {help}",
+            bar("="),
+            palette.paint(anstyle::Style::new().bold(), "help")
+        );
     }
     out
 }
@@ -118,6 +182,28 @@ fn window(line: &str, column: usize) -> (String, usize, usize) {
     }
     let length = shown.chars().count();
     (shown, column, length)
+}
+
+/// A drift entry for people, with the unified diff of a changed file (`with_diff`), coloured when
+/// the palette says so.
+pub fn drift_text_in(drift: &Drift, with_diff: bool, palette: Palette) -> String {
+    let text = drift_text(drift);
+    let (head, diff) = text.split_once('\n').unwrap_or((&text, ""));
+    let mut out = format!("{}\n", palette.paint(anstyle::Style::new().bold(), head));
+    if !with_diff {
+        return out;
+    }
+    for line in diff.lines() {
+        let style = match line.as_bytes().first() {
+            Some(b'+') if !line.starts_with("+++") => color(anstyle::AnsiColor::Green),
+            Some(b'-') if !line.starts_with("---") => color(anstyle::AnsiColor::Red),
+            Some(b'@') => color(anstyle::AnsiColor::Cyan),
+            _ => anstyle::Style::new(),
+        };
+        out.push_str(&palette.paint(style, line));
+        out.push('\n');
+    }
+    out
 }
 
 /// A drift entry for people; `diff` adds the unified diff of a changed file.
@@ -376,6 +462,33 @@ mod tests {
         assert_eq!(shown.chars().nth(column - 1), Some('!'));
         assert_eq!(length, 126);
         assert_eq!(window("short", 2), ("short".to_string(), 2, 5));
+    }
+
+    #[test]
+    fn colour_only_when_asked_and_the_plain_text_is_unchanged() {
+        let mut files = Files::default();
+        let id = files.add(Path::new("a.toml"), "x = 1\n".into());
+        let d = Diagnostic::unused_key("x").at(id, 0..1, "defined here");
+        let coloured = text_in(&files, &d, Palette { enabled: true });
+        assert!(coloured.contains("\u{1b}["), "{coloured}");
+        let stripped: String = {
+            let mut out = String::new();
+            let mut chars = coloured.chars();
+            while let Some(c) = chars.next() {
+                if c == '\u{1b}' {
+                    for c in chars.by_ref() {
+                        if c == 'm' {
+                            break;
+                        }
+                    }
+                } else {
+                    out.push(c);
+                }
+            }
+            out
+        };
+        assert_eq!(stripped, text(&files, &d));
+        assert!(!text(&files, &d).contains('\u{1b}'));
     }
 
     #[test]

@@ -246,3 +246,42 @@ fn example_catalog_is_the_size_the_platform_needs() {
             .any(|k| k == "OTEL_EXPORTER_OTLP_ENDPOINT")
     );
 }
+
+#[test]
+fn completions_for_every_shell_and_a_man_page() {
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef secretcat"),
+        ("fish", "complete -c secretcat"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let output = secretcat(&repo_root(), &["completions", shell]);
+        assert_eq!(output.status.code(), Some(0), "{shell}");
+        let script = text(&output.stdout);
+        assert!(script.contains(marker), "{shell}: {marker} missing");
+        for command in ["generate", "check", "explain", "graph"] {
+            assert!(script.contains(command), "{shell} completes {command}");
+        }
+    }
+    let output = secretcat(&repo_root(), &["man"]);
+    assert_eq!(output.status.code(), Some(0));
+    let page = text(&output.stdout);
+    assert!(page.contains(".TH secretcat 1"), "{page}");
+    assert!(page.contains("generate"));
+}
+
+#[test]
+fn no_color_and_pipes_get_plain_text_unless_always_is_asked() {
+    let repo = scratch_repo();
+    std::fs::write(repo.path().join("generated/SECRETS.md"), "stale\n").unwrap();
+    let plain = secretcat(repo.path(), &["check"]);
+    assert!(
+        !text(&plain.stdout).contains('\u{1b}'),
+        "a pipe is not a terminal"
+    );
+    let forced = secretcat(repo.path(), &["check", "--color", "always"]);
+    assert!(
+        text(&forced.stdout).contains("\u{1b}["),
+        "--color always colours even a pipe"
+    );
+}

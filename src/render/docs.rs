@@ -28,8 +28,6 @@ pub struct Counts {
 
 #[derive(Serialize)]
 pub struct BundleRow<'a> {
-    /// The name as a Mermaid node id: stable when other bundles come and go.
-    pub id: String,
     pub name: &'a str,
     pub kind: crate::model::BundleKind,
     pub release: &'a str,
@@ -166,7 +164,6 @@ pub fn view(catalog: &Catalog) -> DocsView<'_> {
             .bundles
             .values()
             .map(|b| BundleRow {
-                id: b.name.replace(['-', '.'], "_"),
                 name: &b.name,
                 kind: b.kind,
                 release: &b.release,

@@ -87,6 +87,8 @@ fn docs_context(catalog: &Catalog, generated_by: &str) -> serde_json::Value {
     let mut context = serde_json::to_value(docs::view(catalog)).unwrap_or_default();
     if let Some(map) = context.as_object_mut() {
         map.insert("generated_by".into(), generated_by.into());
+        let mermaid = crate::graph::render(catalog, None, crate::graph::GraphFormat::Mermaid);
+        map.insert("mermaid".into(), mermaid.unwrap_or_default().into());
     }
     context
 }

@@ -1,0 +1,286 @@
+//! The commands that compile a catalog: generate, check, list, explain. Each prints through the
+//! `Console` and returns an `Outcome`; none decides an exit code.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::{Args, Console, Outcome, Verbosity};
+use crate::diagnostics::{Diagnostic, Severity};
+use crate::emit::{self, Drift};
+use crate::inventory::{self, ListFormat, ListKind};
+use crate::render::{self, Templates};
+use crate::report::{self, Format};
+use crate::{Compiled, compile};
+
+/// The catalog folder and the root, from the flags: each defaults from the other.
+pub(super) fn locations(args: &Args) -> (PathBuf, PathBuf) {
+    match (&args.catalog, &args.root) {
+        (Some(catalog), Some(root)) => (catalog.clone(), root.clone()),
+        (Some(catalog), None) => {
+            let absolute = std::path::absolute(catalog).unwrap_or_else(|_| catalog.clone());
+            let root = absolute
+                .parent()
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+            (catalog.clone(), root)
+        }
+        (None, Some(root)) => (root.join("catalog"), root.clone()),
+        (None, None) => (PathBuf::from("catalog"), PathBuf::from(".")),
+    }
+}
+
+/// Compile and print errors; the catalog only when it compiled. Findings and warnings are left
+/// to `check`: listing an inventory is not the place to fail on them.
+fn compiled_catalog(
+    catalog_dir: &Path,
+    root: &Path,
+    console: &mut Console,
+) -> Option<(Compiled, crate::model::Catalog)> {
+    let mut compiled = compile(catalog_dir, root);
+    if compiled.has_errors() {
+        print_diagnostics(&compiled, console);
+        console.summary(&error_summary(&compiled.diagnostics));
+        return None;
+    }
+    let catalog = compiled.catalog.take()?;
+    Some((compiled, catalog))
+}
+
+/// Every diagnostic, coloured for the terminal; `--quiet` keeps errors and findings only.
+fn print_diagnostics(compiled: &Compiled, console: &mut Console) {
+    for diagnostic in &compiled.diagnostics {
+        if console.verbosity == Verbosity::Quiet && diagnostic.severity == Severity::Warning {
+            continue;
+        }
+        let text = report::text_in(&compiled.files, diagnostic, console.err_palette);
+        let _ = writeln!(console.stderr, "{text}");
+    }
+}
+
+/// Compile and render in memory; `Err` carries everything that went wrong, nothing written.
+fn compile_and_render(
+    catalog_dir: &Path,
+    root: &Path,
+) -> (Compiled, Option<BTreeMap<String, String>>) {
+    let mut compiled = compile(catalog_dir, root);
+    if compiled.has_errors() {
+        return (compiled, None);
+    }
+    let rendered = Templates::load(root, &mut compiled.files).and_then(|templates| {
+        let catalog = compiled.catalog.as_ref().expect("compiled without errors");
+        render::render(catalog, &templates, &compiled.files)
+    });
+    match rendered {
+        Ok(files) => (compiled, Some(files)),
+        Err(problems) => {
+            compiled.diagnostics.extend(problems);
+            (compiled, None)
+        }
+    }
+}
+
+pub(super) fn generate(catalog_dir: &Path, root: &Path, console: &mut Console) -> Outcome {
+    let (mut compiled, rendered) = compile_and_render(catalog_dir, root);
+    let Some(files) = rendered else {
+        print_diagnostics(&compiled, console);
+        console.summary(&format!(
+            "{}; nothing was written",
+            error_summary(&compiled.diagnostics)
+        ));
+        return Outcome::Error;
+    };
+    let outputs = &compiled.catalog.as_ref().expect("compiled").outputs;
+    let (written, failure) = match emit::write(root, &files, outputs) {
+        Ok(report) => (report, None),
+        Err((report, error)) => (report, Some(error)),
+    };
+    let quiet = console.verbosity == Verbosity::Quiet;
+    let verbose = console.verbosity == Verbosity::Verbose;
+    let lines = [
+        ("wrote    ", &written.written, !quiet),
+        ("unchanged", &written.unchanged, verbose),
+        ("removed  ", &written.removed, !quiet),
+    ];
+    for (word, paths, shown) in lines {
+        for path in paths.iter().filter(|_| shown) {
+            let _ = writeln!(console.stdout, "{word} {path}");
+        }
+    }
+    if !quiet {
+        let (w, u, r) = (
+            written.written.len(),
+            written.unchanged.len(),
+            written.removed.len(),
+        );
+        let _ = writeln!(console.stdout, "{w} written, {u} unchanged, {r} removed");
+    }
+    // Always said, even with --quiet: after a failed write these files are not what the catalog says.
+    for path in &written.untouched {
+        let _ = writeln!(console.stdout, "untouched {path} (left as it was)");
+    }
+    if let Some(error) = failure {
+        compiled.diagnostics.push(error);
+    }
+    print_diagnostics(&compiled, console);
+    let outcome = Outcome::from_severities(&compiled.diagnostics, false);
+    match outcome {
+        Outcome::Error => console.summary(&error_summary(&compiled.diagnostics)),
+        Outcome::Drift => {
+            let findings = count(&compiled.diagnostics, Severity::Finding);
+            console.summary(&format!(
+                "secretcat: outputs written, with {findings} finding(s) to fix"
+            ));
+        }
+        Outcome::Clean => {}
+    }
+    outcome
+}
+
+pub(super) fn check(
+    catalog_dir: &Path,
+    root: &Path,
+    format: Format,
+    console: &mut Console,
+) -> Outcome {
+    let (mut compiled, rendered) = compile_and_render(catalog_dir, root);
+    let mut drift: Vec<Drift> = Vec::new();
+    if let (Some(files), Some(catalog)) = (&rendered, &compiled.catalog) {
+        match emit::compare(root, files, &catalog.outputs) {
+            Ok(found) => drift = found,
+            Err(error) => compiled.diagnostics.push(error),
+        }
+    }
+    match format {
+        Format::Text => {
+            print_diagnostics(&compiled, console);
+            let with_diff = console.verbosity != Verbosity::Quiet;
+            for entry in &drift {
+                let text = report::drift_text_in(entry, with_diff, console.out_palette);
+                let _ = write!(console.stdout, "{text}");
+            }
+            if console.verbosity == Verbosity::Verbose
+                && let Some(files) = &rendered
+            {
+                for path in files
+                    .keys()
+                    .filter(|p| !drift.iter().any(|d| d.path() == p.as_str()))
+                {
+                    let _ = writeln!(console.stdout, "up to date: {path}");
+                }
+            }
+            let summary = if compiled.has_errors() || rendered.is_none() {
+                error_summary(&compiled.diagnostics)
+            } else {
+                check_summary(&compiled.diagnostics, &drift)
+            };
+            console.summary(&summary);
+        }
+        Format::Json => {
+            let _ = console
+                .stdout
+                .write_all(report::json(&compiled.files, &compiled.diagnostics, &drift).as_bytes());
+        }
+        Format::Github => {
+            let _ = console.stdout.write_all(
+                report::github(&compiled.files, &compiled.diagnostics, &drift).as_bytes(),
+            );
+        }
+    }
+    if rendered.is_none() {
+        return Outcome::Error;
+    }
+    Outcome::from_severities(&compiled.diagnostics, !drift.is_empty())
+}
+
+pub(super) fn list(
+    catalog_dir: &Path,
+    root: &Path,
+    what: ListKind,
+    format: ListFormat,
+    console: &mut Console,
+) -> Outcome {
+    let Some((_, catalog)) = compiled_catalog(catalog_dir, root, console) else {
+        return Outcome::Error;
+    };
+    let _ = console
+        .stdout
+        .write_all(inventory::list(&catalog, what, format).as_bytes());
+    Outcome::Clean
+}
+
+pub(super) fn explain(
+    catalog_dir: &Path,
+    root: &Path,
+    name: &str,
+    console: &mut Console,
+) -> Outcome {
+    let Some((compiled, catalog)) = compiled_catalog(catalog_dir, root, console) else {
+        return Outcome::Error;
+    };
+    match inventory::explain(&catalog, &compiled.files, name) {
+        Ok(text) => {
+            let _ = console.stdout.write_all(text.as_bytes());
+            Outcome::Clean
+        }
+        Err(diagnostic) => {
+            let text = report::text_in(&compiled.files, &diagnostic, console.err_palette);
+            let _ = console.stderr.write_all(text.as_bytes());
+            Outcome::Error
+        }
+    }
+}
+
+pub(super) fn graph(
+    catalog_dir: &Path,
+    root: &Path,
+    name: Option<&str>,
+    format: crate::graph::GraphFormat,
+    console: &mut Console,
+) -> Outcome {
+    let Some((_, catalog)) = compiled_catalog(catalog_dir, root, console) else {
+        return Outcome::Error;
+    };
+    match crate::graph::render(&catalog, name, format) {
+        Some(text) => {
+            let _ = console.stdout.write_all(text.as_bytes());
+            Outcome::Clean
+        }
+        None => {
+            let diagnostic = inventory::unknown_name(&catalog, name.unwrap_or_default());
+            let _ = console.stderr.write_all(
+                report::text_in(&Default::default(), &diagnostic, console.err_palette).as_bytes(),
+            );
+            Outcome::Error
+        }
+    }
+}
+
+fn count(diagnostics: &[Diagnostic], severity: Severity) -> usize {
+    diagnostics
+        .iter()
+        .filter(|d| d.severity == severity)
+        .count()
+}
+
+fn error_summary(diagnostics: &[Diagnostic]) -> String {
+    let errors = count(diagnostics, Severity::Error).max(1);
+    format!("secretcat: {errors} error(s)")
+}
+
+fn check_summary(diagnostics: &[Diagnostic], drift: &[Drift]) -> String {
+    let findings = count(diagnostics, Severity::Finding);
+    let warnings = count(diagnostics, Severity::Warning);
+    if drift.is_empty() && findings == 0 {
+        return format!("secretcat: outputs are up to date ({warnings} warning(s))");
+    }
+    let mut parts = Vec::new();
+    if !drift.is_empty() {
+        parts.push(format!(
+            "{} file(s) drifted from the catalog: run `secretcat generate`",
+            drift.len()
+        ));
+    }
+    if findings > 0 {
+        parts.push(format!("{findings} finding(s)"));
+    }
+    format!("secretcat: {}", parts.join("; "))
+}

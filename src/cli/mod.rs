@@ -1,0 +1,249 @@
+//! The command line: arguments, the console the commands print to, and the single place where a
+//! run's result becomes an exit code. Nothing here knows the catalog format.
+
+mod commands;
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+
+use crate::diagnostics::{Diagnostic, Severity};
+use crate::graph::GraphFormat;
+use crate::inventory::{ListFormat, ListKind};
+use crate::report::{Format, Palette};
+
+/// Compile a TOML catalog of Vault keys and Kubernetes secrets into the files a GitOps platform
+/// keeps in sync: the Vault key map, ESO ExternalSecret values, the bootstrap fixture map, the
+/// integration-test secrets, a JSON Schema and SECRETS.md.
+#[derive(Debug, Parser)]
+#[command(name = "secretcat", version, max_term_width = 100)]
+#[command(
+    after_help = "Exit codes: 0 clean, 1 drift or findings, 2 bad input or usage.\n\n\
+Examples:\n  secretcat generate                 write every output from ./catalog\n  \
+secretcat check                    fail if generated/ drifted or a guardrail broke\n  \
+secretcat explain platform-db-url  follow one key to its secrets and consumers"
+)]
+pub struct Args {
+    /// Folder holding secretcat.toml and the fragments [default: ROOT/catalog, or ./catalog]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub catalog: Option<PathBuf>,
+    /// Repository root the outputs are written below [default: the catalog's parent]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// When to colour output; `auto` colours terminals unless NO_COLOR is set
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    pub color: ColorChoice,
+    /// Print only errors and findings: no warnings, summaries, diffs or file lists
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Also list unchanged and up-to-date files
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Compile the catalog and write every output; reports written, unchanged and removed files.
+    #[command(
+        after_help = "Nothing is written unless the whole catalog validates.\n\n\
+Examples:\n  secretcat generate\n  secretcat generate --catalog deploy/catalog --root deploy"
+    )]
+    Generate,
+    /// Compare the outputs on disk with the catalog (changed, missing, orphaned) and report every finding.
+    #[command(
+        after_help = "Exit 1 on drift or findings, 2 when the catalog does not compile.\n\n\
+Examples:\n  secretcat check\n  secretcat check --format github   annotations for GitHub Actions\n  \
+secretcat check --format json     versioned report for other tools"
+    )]
+    Check {
+        /// Report format
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Print the catalog's JSON Schema (draft-07).
+    #[command(after_help = "Example:\n  secretcat schema > catalog.schema.json")]
+    Schema,
+    /// List the compiled inventory.
+    #[command(after_help = "Examples:\n  secretcat list secrets\n  \
+secretcat list keys --format json | jq '.[] | select(.source.kind == \"external\")'")]
+    List {
+        /// What to list
+        #[arg(value_enum)]
+        what: ListKind,
+        /// Output format
+        #[arg(long, value_enum, default_value = "text")]
+        format: ListFormat,
+    },
+    /// Follow one key or secret end to end: Vault key -> ExternalSecret -> Secret -> consumers.
+    #[command(
+        after_help = "Examples:\n  secretcat explain platform-db-url\n  secretcat explain platform-db-credentials"
+    )]
+    Explain {
+        /// A key path or a secret name
+        name: String,
+    },
+    /// Print the graph store -> bundles -> secrets -> consumers, or one key's or secret's part of it.
+    #[command(after_help = "Examples:\n  secretcat graph > secrets.mmd\n  \
+secretcat graph --format dot platform-db-url | dot -Tsvg > platform-db-url.svg")]
+    Graph {
+        /// A key path or secret name to draw alone
+        name: Option<String>,
+        /// Mermaid (GitHub renders it in Markdown) or Graphviz DOT
+        #[arg(long, value_enum, default_value = "mermaid")]
+        format: GraphFormat,
+    },
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  secretcat completions bash > /etc/bash_completion.d/secretcat\n  \
+secretcat completions zsh > \"${fpath[1]}/_secretcat\""
+    )]
+    Completions {
+        /// The shell
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    #[command(after_help = "Example:\n  secretcat man > /usr/local/share/man/man1/secretcat.1")]
+    Man,
+}
+
+/// The result of a run. Exit-code contract: 0 clean; 1 drift or guardrail findings (the catalog
+/// compiled); 2 bad input or usage (nothing was written). Drift and error never mix: an error wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Clean,
+    Drift,
+    Error,
+}
+
+impl Outcome {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::Clean => 0,
+            Outcome::Drift => 1,
+            Outcome::Error => 2,
+        }
+    }
+
+    fn from_severities(diagnostics: &[Diagnostic], drifted: bool) -> Outcome {
+        if diagnostics.iter().any(|d| d.severity == Severity::Error) {
+            Outcome::Error
+        } else if drifted || diagnostics.iter().any(|d| d.severity == Severity::Finding) {
+            Outcome::Drift
+        } else {
+            Outcome::Clean
+        }
+    }
+}
+
+/// Which of the two streams are terminals, as the binary sees them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Terminals {
+    pub stdout: bool,
+    pub stderr: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verbosity {
+    Quiet,
+    Normal,
+    Verbose,
+}
+
+/// Where commands print, and how.
+struct Console<'a> {
+    stdout: &'a mut dyn Write,
+    stderr: &'a mut dyn Write,
+    out_palette: Palette,
+    err_palette: Palette,
+    verbosity: Verbosity,
+}
+
+impl Console<'_> {
+    /// The closing line of a command, on stderr; `--quiet` drops it.
+    fn summary(&mut self, text: &str) {
+        if self.verbosity != Verbosity::Quiet {
+            let _ = writeln!(self.stderr, "{text}");
+        }
+    }
+}
+
+fn palette(choice: ColorChoice, terminal: bool) -> Palette {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let enabled = match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => terminal && !no_color,
+    };
+    Palette { enabled }
+}
+
+/// Run one command. Everything the user sees goes to `stdout` / `stderr`.
+pub fn run(
+    args: &Args,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+    terminals: Terminals,
+) -> Outcome {
+    let verbosity = match (args.quiet, args.verbose) {
+        (true, _) => Verbosity::Quiet,
+        (false, true) => Verbosity::Verbose,
+        (false, false) => Verbosity::Normal,
+    };
+    let mut console = Console {
+        stdout,
+        stderr,
+        out_palette: palette(args.color, terminals.stdout),
+        err_palette: palette(args.color, terminals.stderr),
+        verbosity,
+    };
+    let (catalog_dir, root) = commands::locations(args);
+    let console = &mut console;
+    match &args.command {
+        Command::Schema => {
+            let _ = console
+                .stdout
+                .write_all(crate::render::schema::render().as_bytes());
+            Outcome::Clean
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut Args::command(), "secretcat", console.stdout);
+            Outcome::Clean
+        }
+        Command::Man => match clap_mangen::Man::new(Args::command()).render(console.stdout) {
+            Ok(()) => Outcome::Clean,
+            Err(error) => {
+                let _ = writeln!(
+                    console.stderr,
+                    "secretcat: cannot write the man page: {error}"
+                );
+                Outcome::Error
+            }
+        },
+        Command::Generate => commands::generate(&catalog_dir, &root, console),
+        Command::Check { format } => commands::check(&catalog_dir, &root, *format, console),
+        Command::List { what, format } => {
+            commands::list(&catalog_dir, &root, *what, *format, console)
+        }
+        Command::Explain { name } => commands::explain(&catalog_dir, &root, name, console),
+        Command::Graph { name, format } => {
+            commands::graph(&catalog_dir, &root, name.as_deref(), *format, console)
+        }
+    }
+}

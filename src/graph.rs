@@ -1,0 +1,157 @@
+//! The catalog as a graph: store → bundles → secrets → consumers (and, for one key, the key
+//! first). Rendered as Mermaid (GitHub draws it in Markdown) or Graphviz DOT.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use crate::model::Catalog;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GraphFormat {
+    Mermaid,
+    Dot,
+}
+
+/// A node: a stable id and the label people see.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Node {
+    id: String,
+    label: String,
+}
+
+struct Graph {
+    nodes: BTreeSet<Node>,
+    edges: BTreeSet<(String, String)>,
+}
+
+/// Node ids keep letters and digits and spell every other character as `_XX` (its code), so two
+/// names never share an id and every id is valid in both Mermaid and DOT.
+fn node(kind: &str, name: &str, label: String) -> Node {
+    let mut id = kind.to_string();
+    if !name.is_empty() {
+        id.push('_');
+    }
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            id.push(c);
+        } else {
+            id.push_str(&format!("_{:x}", c as u32));
+        }
+    }
+    Node { id, label }
+}
+
+/// The graph of the whole catalog, or of one secret or key (`focus`); `None` when `focus` names
+/// neither.
+fn build(catalog: &Catalog, focus: Option<&str>) -> Option<Graph> {
+    let mut graph = Graph {
+        nodes: BTreeSet::new(),
+        edges: BTreeSet::new(),
+    };
+    let store = node(
+        "store",
+        "",
+        format!("{} {}", catalog.store.kind.keyword(), catalog.store.name),
+    );
+    let secrets: Vec<&str> = match focus {
+        None => catalog.secrets.keys().map(String::as_str).collect(),
+        Some(name) if catalog.secrets.contains_key(name) => vec![name],
+        Some(name) => {
+            let key = catalog.keys.get(name)?;
+            let key_node = node(
+                "key",
+                &key.path,
+                format!("Vault key {}/{}", catalog.store.mount, key.path),
+            );
+            for secret in &key.used_by {
+                graph.edges.insert((
+                    key_node.id.clone(),
+                    node("secret", secret, String::new()).id,
+                ));
+            }
+            graph.nodes.insert(key_node);
+            key.used_by.iter().map(String::as_str).collect()
+        }
+    };
+    graph.nodes.insert(store.clone());
+    for name in secrets {
+        let secret = &catalog.secrets[name];
+        let bundle = &catalog.bundles[&secret.bundle];
+        let bundle_node = node(
+            "bundle",
+            &bundle.name,
+            format!("{}: {}", bundle.kind.keyword(), bundle.release),
+        );
+        let secret_node = node(
+            "secret",
+            &secret.name,
+            format!("{}/{}", secret.namespace, secret.target),
+        );
+        graph
+            .edges
+            .insert((store.id.clone(), bundle_node.id.clone()));
+        graph
+            .edges
+            .insert((bundle_node.id.clone(), secret_node.id.clone()));
+        for consumer in &secret.consumers {
+            let consumer_node = node("consumer", &consumer.name, consumer.name.clone());
+            graph
+                .edges
+                .insert((secret_node.id.clone(), consumer_node.id.clone()));
+            graph.nodes.insert(consumer_node);
+        }
+        graph.nodes.insert(bundle_node);
+        graph.nodes.insert(secret_node);
+    }
+    Some(graph)
+}
+
+/// The graph as text; `None` when `focus` names no secret or key.
+pub fn render(catalog: &Catalog, focus: Option<&str>, format: GraphFormat) -> Option<String> {
+    let graph = build(catalog, focus)?;
+    let mut out = String::new();
+    match format {
+        GraphFormat::Mermaid => {
+            out.push_str("flowchart LR\n");
+            for n in &graph.nodes {
+                let label = n.label.replace('"', "#quot;");
+                let shape = if n.id == "store" {
+                    format!("[(\"{label}\")]")
+                } else {
+                    format!("[\"{label}\"]")
+                };
+                let _ = writeln!(out, "  {}{shape}", n.id);
+            }
+            for (from, to) in &graph.edges {
+                let _ = writeln!(out, "  {from} --> {to}");
+            }
+        }
+        GraphFormat::Dot => {
+            out.push_str("digraph secretcat {\n  rankdir=LR;\n  node [shape=box];\n");
+            for n in &graph.nodes {
+                let label = n.label.replace('\\', "\\\\").replace('"', "\\\"");
+                let _ = writeln!(out, "  {} [label=\"{label}\"];", n.id);
+            }
+            for (from, to) in &graph.edges {
+                let _ = writeln!(out, "  {from} -> {to};");
+            }
+            out.push_str("}\n");
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::node;
+
+    #[test]
+    fn ids_are_unique_and_plain() {
+        assert_eq!(node("consumer", "a-b", String::new()).id, "consumer_a_2db");
+        assert_ne!(
+            node("consumer", "a-b", String::new()).id,
+            node("consumer", "a_b", String::new()).id
+        );
+        assert_eq!(node("store", "", String::new()).id, "store");
+    }
+}
