@@ -166,28 +166,19 @@ fn secret_json(secret: &Secret) -> SecretJson<'_> {
 
 /// `secretcat list WHAT`.
 pub fn list(catalog: &Catalog, what: ListKind, format: ListFormat) -> String {
-    let json = |value: serde_json::Value| {
-        let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
-        text.push('\n');
-        text
-    };
-    let rows: Vec<Vec<String>> = match (what, format) {
+    match (what, format) {
         (ListKind::Keys, ListFormat::Json) => {
-            return json(serde_json::json!(
-                catalog.keys.values().map(key_json).collect::<Vec<_>>()
-            ));
+            json(catalog.keys.values().map(key_json).collect::<Vec<_>>())
         }
-        (ListKind::Secrets, ListFormat::Json) => {
-            return json(serde_json::json!(
-                catalog
-                    .secrets
-                    .values()
-                    .map(secret_json)
-                    .collect::<Vec<_>>()
-            ));
-        }
-        (ListKind::Bundles, ListFormat::Json) => {
-            let bundles: Vec<_> = catalog
+        (ListKind::Secrets, ListFormat::Json) => json(
+            catalog
+                .secrets
+                .values()
+                .map(secret_json)
+                .collect::<Vec<_>>(),
+        ),
+        (ListKind::Bundles, ListFormat::Json) => json(
+            catalog
                 .bundles
                 .values()
                 .map(|b| BundleJson {
@@ -199,11 +190,10 @@ pub fn list(catalog: &Catalog, what: ListKind, format: ListFormat) -> String {
                     description: b.description.as_deref(),
                     secrets: &b.secrets,
                 })
-                .collect();
-            return json(serde_json::json!(bundles));
-        }
-        (ListKind::Consumers, ListFormat::Json) => {
-            let links: Vec<_> = catalog
+                .collect::<Vec<_>>(),
+        ),
+        (ListKind::Consumers, ListFormat::Json) => json(
+            catalog
                 .consumers()
                 .into_iter()
                 .map(|(s, c)| ConsumerLinkJson {
@@ -213,82 +203,69 @@ pub fn list(catalog: &Catalog, what: ListKind, format: ListFormat) -> String {
                     via: c.via,
                     requires: &c.requires,
                 })
-                .collect();
-            return json(serde_json::json!(links));
-        }
-        (ListKind::Keys, ListFormat::Text) => std::iter::once(vec![
-            "KEY".into(),
-            "ALIAS".into(),
-            "OWNER".into(),
-            "VALUE".into(),
-            "SECRETS".into(),
-        ])
-        .chain(catalog.keys.values().map(|k| {
-            vec![
-                k.path.clone(),
-                k.alias.clone(),
-                k.owner.clone().unwrap_or_default(),
-                source_kind(k),
-                k.used_by.len().to_string(),
-            ]
-        }))
-        .collect(),
-        (ListKind::Secrets, ListFormat::Text) => std::iter::once(vec![
-            "SECRET".into(),
-            "NAMESPACE".into(),
-            "BUNDLE".into(),
-            "OWNER".into(),
-            "DATA".into(),
-            "CONSUMERS".into(),
-        ])
-        .chain(catalog.secrets.values().map(|s| {
-            vec![
-                s.name.clone(),
-                s.namespace.clone(),
-                s.bundle.clone(),
-                s.owner.clone().unwrap_or_default(),
-                s.data.len().to_string(),
-                s.consumers.len().to_string(),
-            ]
-        }))
-        .collect(),
-        (ListKind::Bundles, ListFormat::Text) => std::iter::once(vec![
-            "BUNDLE".into(),
-            "KIND".into(),
-            "RELEASE".into(),
-            "NAMESPACE".into(),
-            "SECRETS".into(),
-        ])
-        .chain(catalog.bundles.values().map(|b| {
-            let kind = b.kind.keyword().to_string();
-            vec![
-                b.name.clone(),
-                kind,
-                b.release.clone(),
-                b.namespace.clone(),
-                b.secrets.len().to_string(),
-            ]
-        }))
-        .collect(),
-        (ListKind::Consumers, ListFormat::Text) => std::iter::once(vec![
-            "CONSUMER".into(),
-            "SECRET".into(),
-            "NAMESPACE".into(),
-            "VIA".into(),
-            "REQUIRES".into(),
-        ])
-        .chain(catalog.consumers().into_iter().map(|(s, c)| {
-            vec![
-                c.name.clone(),
-                s.name.clone(),
-                s.namespace.clone(),
-                via_name(c.via),
-                c.requires.join(","),
-            ]
-        }))
-        .collect(),
-    };
-    table(&rows)
+                .collect::<Vec<_>>(),
+        ),
+        (ListKind::Keys, ListFormat::Text) => table(
+            &["KEY", "ALIAS", "OWNER", "VALUE", "SECRETS"],
+            catalog.keys.values().map(|k| {
+                let owner = k.owner.clone().unwrap_or_default();
+                vec![
+                    k.path.clone(),
+                    k.alias.clone(),
+                    owner,
+                    source_kind(k),
+                    k.used_by.len().to_string(),
+                ]
+            }),
+        ),
+        (ListKind::Secrets, ListFormat::Text) => table(
+            &[
+                "SECRET",
+                "NAMESPACE",
+                "BUNDLE",
+                "OWNER",
+                "DATA",
+                "CONSUMERS",
+            ],
+            catalog.secrets.values().map(|s| {
+                let owner = s.owner.clone().unwrap_or_default();
+                let (data, consumers) = (s.data.len().to_string(), s.consumers.len().to_string());
+                vec![
+                    s.name.clone(),
+                    s.namespace.clone(),
+                    s.bundle.clone(),
+                    owner,
+                    data,
+                    consumers,
+                ]
+            }),
+        ),
+        (ListKind::Bundles, ListFormat::Text) => table(
+            &["BUNDLE", "KIND", "RELEASE", "NAMESPACE", "SECRETS"],
+            catalog.bundles.values().map(|b| {
+                let kind = b.kind.keyword().to_string();
+                vec![
+                    b.name.clone(),
+                    kind,
+                    b.release.clone(),
+                    b.namespace.clone(),
+                    b.secrets.len().to_string(),
+                ]
+            }),
+        ),
+        (ListKind::Consumers, ListFormat::Text) => table(
+            &["CONSUMER", "SECRET", "NAMESPACE", "VIA", "REQUIRES"],
+            catalog.consumers().into_iter().map(|(s, c)| {
+                vec![
+                    c.name.clone(),
+                    s.name.clone(),
+                    s.namespace.clone(),
+                    via_name(c.via),
+                    c.requires.join(","),
+                ]
+            }),
+        ),
+    }
 }
 
 fn via_name(via: crate::model::Via) -> String {
@@ -303,14 +280,24 @@ fn source_kind(key: &Key) -> String {
     }
 }
 
-/// Left-aligned columns separated by two spaces, no trailing spaces.
-fn table(rows: &[Vec<String>]) -> String {
-    let columns = rows.first().map_or(0, Vec::len);
+/// Pretty JSON with a final newline.
+fn json(value: impl Serialize) -> String {
+    let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// Left-aligned columns under a header, separated by two spaces, no trailing spaces.
+fn table(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> String {
+    let rows: Vec<Vec<String>> = std::iter::once(header.iter().map(|h| h.to_string()).collect())
+        .chain(rows)
+        .collect();
+    let columns = header.len();
     let widths: Vec<usize> = (0..columns)
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
         .collect();
     let mut out = String::new();
-    for row in rows {
+    for row in &rows {
         let mut line = String::new();
         for (c, cell) in row.iter().enumerate() {
             line.push_str(cell);
