@@ -229,12 +229,20 @@ impl Diagnostic {
             )
             .help("a table or key may appear once; merge the two definitions");
         }
-        let invalid = [
-            "invalid type",
-            "invalid value",
-            "invalid length",
-            "unknown variant",
-        ];
+        if let Some(rest) = message.strip_prefix("unknown variant `") {
+            let (value, expected) = rest.split_once('`').unwrap_or((rest, ""));
+            let valid = backticked(expected);
+            let listed: Vec<String> = valid.iter().map(|v| format!("`{v}`")).collect();
+            let help = match crate::suggest::closest(value, valid.iter().map(String::as_str)) {
+                Some(best) => format!(
+                    "did you mean `{best}`? expected one of {}",
+                    listed.join(", ")
+                ),
+                None => format!("expected one of {}", listed.join(", ")),
+            };
+            return Self::new(Code::InvalidValue, format!("unknown variant `{value}`")).help(help);
+        }
+        let invalid = ["invalid type", "invalid value", "invalid length"];
         if invalid.iter().any(|p| message.starts_with(p)) {
             let (message, help) = match message.split_once(", expected ") {
                 Some((what, expected)) => (what.to_string(), Some(format!("expected {expected}"))),

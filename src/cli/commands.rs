@@ -105,7 +105,8 @@ pub(super) fn generate(catalog_dir: &Path, root: &Path, console: &mut Console) -
             let _ = writeln!(console.stdout, "{word} {path}");
         }
     }
-    if !quiet {
+    let nothing_written = written.written.is_empty() && written.removed.is_empty();
+    if !quiet && (failure.is_none() || !nothing_written) {
         let (w, u, r) = (
             written.written.len(),
             written.unchanged.len(),
@@ -123,6 +124,12 @@ pub(super) fn generate(catalog_dir: &Path, root: &Path, console: &mut Console) -
     print_diagnostics(&compiled, console);
     let outcome = Outcome::from_severities(&compiled.diagnostics, false);
     match outcome {
+        Outcome::Error if nothing_written => {
+            console.summary(&format!(
+                "{}; nothing was written",
+                error_summary(&compiled.diagnostics)
+            ));
+        }
         Outcome::Error => console.summary(&error_summary(&compiled.diagnostics)),
         Outcome::Drift => {
             let findings = count(&compiled.diagnostics, Severity::Finding);
@@ -223,7 +230,8 @@ pub(super) fn explain(
         }
         Err(diagnostic) => {
             let text = report::text_in(&compiled.files, &diagnostic, console.err_palette);
-            let _ = console.stderr.write_all(text.as_bytes());
+            let _ = writeln!(console.stderr, "{text}");
+            console.summary("secretcat: 1 error(s)");
             Outcome::Error
         }
     }
@@ -246,9 +254,9 @@ pub(super) fn graph(
         }
         None => {
             let diagnostic = inventory::unknown_name(&catalog, name.unwrap_or_default());
-            let _ = console.stderr.write_all(
-                report::text_in(&Default::default(), &diagnostic, console.err_palette).as_bytes(),
-            );
+            let text = report::text_in(&Default::default(), &diagnostic, console.err_palette);
+            let _ = writeln!(console.stderr, "{text}");
+            console.summary("secretcat: 1 error(s)");
             Outcome::Error
         }
     }

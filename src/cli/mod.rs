@@ -228,6 +228,8 @@ pub fn run(
         }
         Command::Man => match clap_mangen::Man::new(Args::command()).render(console.stdout) {
             Ok(()) => Outcome::Clean,
+            // A closed pipe (`secretcat man | head`) is the reader's choice, not a failure.
+            Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Outcome::Clean,
             Err(error) => {
                 let _ = writeln!(
                     console.stderr,

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 
 use super::Ctx;
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Code, Diagnostic};
 use crate::load::raw::RawOutputs;
 use crate::load::spanned::Spanned;
 use crate::model::{Bundle, BundleKind, OutputKind, OutputPaths};
@@ -64,30 +64,35 @@ pub(super) fn compile(
     for (kind, bundle, path) in outputs.files(bundles.values()) {
         producers.entry(path).or_default().push((kind, bundle));
     }
-    for (path, producers) in producers.into_iter().filter(|(_, p)| p.len() > 1) {
+    // A broken pattern already has its error; its expansions colliding would only repeat it.
+    let broken = ctx
+        .diagnostics
+        .iter()
+        .any(|d| d.code == Code::InvalidOutputPath);
+    for (path, producers) in producers
+        .into_iter()
+        .filter(|(_, p)| p.len() > 1 && !broken)
+    {
         let names: Vec<String> = producers
             .iter()
-            .map(|(_, b)| {
-                b.map_or("a catalog-wide output".to_string(), |b| {
-                    format!("bundle `{b}`")
-                })
+            .map(|(kind, bundle)| match bundle {
+                Some(bundle) => format!("bundle `{bundle}`"),
+                None => format!("`{}`", field_of(*kind)),
             })
             .collect();
+        let per_bundle = producers.iter().all(|(_, bundle)| bundle.is_some());
+        let help = if per_bundle {
+            "put `{bundle}` in the pattern, or give the bundles different releases"
+        } else {
+            "give each output its own path"
+        };
         let mut diagnostic = Diagnostic::invalid_output_path(
             &path,
             &format!("is produced {} times, by {}", names.len(), names.join(", ")),
         )
-        .help("put `{bundle}` in the pattern, or give the bundles different releases");
+        .help(help);
         let (kind, bundle) = producers[producers.len() - 1];
-        let field = match kind {
-            OutputKind::Bundle(BundleKind::Layer15) => "layer15",
-            OutputKind::Bundle(BundleKind::Integration) => "integration",
-            OutputKind::Bundle(BundleKind::Chart) => "chart",
-            OutputKind::KeyMap => "key_map",
-            OutputKind::Fixtures => "fixtures",
-            OutputKind::Schema => "schema",
-            OutputKind::Docs => "docs",
-        };
+        let field = field_of(kind);
         diagnostic = match (file, spans.get(field), bundle.and_then(|b| bundles.get(b))) {
             (Some(file), Some(span), _) => diagnostic.at(file, span.clone(), "this pattern"),
             (_, _, Some(bundle)) => diagnostic.at(
@@ -100,6 +105,19 @@ pub(super) fn compile(
         ctx.push(diagnostic);
     }
     outputs
+}
+
+/// The `[outputs]` field that names the path of an output kind.
+fn field_of(kind: OutputKind) -> &'static str {
+    match kind {
+        OutputKind::Bundle(BundleKind::Layer15) => "layer15",
+        OutputKind::Bundle(BundleKind::Integration) => "integration",
+        OutputKind::Bundle(BundleKind::Chart) => "chart",
+        OutputKind::KeyMap => "key_map",
+        OutputKind::Fixtures => "fixtures",
+        OutputKind::Schema => "schema",
+        OutputKind::Docs => "docs",
+    }
 }
 
 /// Why an output path pattern is unusable, and what to do instead.
