@@ -18,7 +18,11 @@ fn render() -> String {
             Severity::Finding => "finding",
             Severity::Warning => "warning",
         };
-        out.push_str(&format!("| `{}` | {level} | {} |\n", code.name(), code.description()));
+        out.push_str(&format!(
+            "| `{}` | {level} | {} |\n",
+            code.name(),
+            code.description()
+        ));
     }
     out
 }
@@ -31,5 +35,8 @@ fn diagnostics_doc_lists_every_code() {
         std::fs::write(&path, &expected).unwrap();
     }
     let actual = std::fs::read_to_string(&path).unwrap_or_default();
-    assert_eq!(actual, expected, "docs/diagnostics.md is stale: run SECRETCAT_BLESS=1 cargo test --test docs and review");
+    assert_eq!(
+        actual, expected,
+        "docs/diagnostics.md is stale: run SECRETCAT_BLESS=1 cargo test --test docs and review"
+    );
 }
