@@ -42,7 +42,7 @@ pub fn render(
     sources: &Files,
 ) -> Result<BTreeMap<String, String>, Vec<Diagnostic>> {
     let generated_by = format!(
-        "{GENERATED_MARKER} from {}/ - do not edit. Regenerate with: secretcat generate",
+        "{GENERATED_MARKER} from {}/ - do not edit.",
         catalog.catalog_dir
     );
     let mut files = BTreeMap::new();
@@ -156,7 +156,9 @@ fn tidy_markdown(text: &str) -> String {
 /// Serialise any value as YAML through serde-saphyr, which quotes every string a YAML 1.1 reader
 /// (Helm) would otherwise take for a boolean, number, null or timestamp.
 pub fn to_yaml(value: &serde_json::Value) -> Result<String, String> {
-    let options = serde_saphyr::ser_options! { prefer_block_scalars: false };
+    // Indented sequences, as yamllint's default `indentation` rule wants; multi-line strings as
+    // literal blocks and long ones folded at spaces, where serde-saphyr can do so exactly.
+    let options = serde_saphyr::ser_options! { compact_list_indent: false };
     let mut text =
         serde_saphyr::to_string_with_options(value, options).map_err(|e| e.to_string())?;
     if text.ends_with('\n') {
