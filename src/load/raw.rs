@@ -112,7 +112,6 @@ impl Default for Spanned<bool> {
     deny_unknown_fields,
     expecting = "a table { kind, release, namespace, owner, description }"
 )]
-#[schemars(extend("x-taplo" = { "initKeys": ["kind", "namespace"] }))]
 pub struct RawBundle {
     /// How the bundle is shipped: a Layer 15 release, the integration-test release, or a service chart.
     pub kind: Spanned<BundleKind>,
@@ -259,7 +258,8 @@ pub enum Charset {
     deny_unknown_fields,
     expecting = "a table { bundle, owner, data, consumers, ... }"
 )]
-#[schemars(extend("x-taplo" = { "initKeys": ["bundle", "owner", "description", "data", "consumers"] }))]
+// taplo appends `required` (bundle) to `initKeys` itself; listing it here would insert it twice.
+#[schemars(extend("x-taplo" = { "initKeys": ["owner", "description", "data", "consumers"] }))]
 pub struct RawSecret {
     /// Bundle that renders this secret's ExternalSecret.
     #[schemars(example = &"platform")]

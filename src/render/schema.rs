@@ -91,6 +91,13 @@ fn inline(value: &mut Value, definitions: &Map<String, Value>, depth: usize) {
                     }
                 }
             }
+            // taplo shows the description of an array's items when hovering the array's key.
+            let description = map.get("description").cloned();
+            if let (Some(description), Some(Value::Object(items))) =
+                (description, map.get_mut("items"))
+            {
+                items.entry("description").or_insert(description);
+            }
             for child in map.values_mut() {
                 inline(child, definitions, depth + 1);
             }
@@ -149,7 +156,15 @@ mod tests {
             );
         }
         assert_eq!(secret["additionalProperties"], Value::Bool(false));
-        assert_eq!(secret["x-taplo"]["initKeys"][0], "bundle");
+        assert_eq!(
+            secret["x-taplo"]["initKeys"][0], "owner",
+            "bundle is required: taplo adds it"
+        );
+        let environments = &secret["properties"]["environments"];
+        assert_eq!(
+            environments["items"]["description"],
+            environments["description"]
+        );
         assert_eq!(schema["$schema"], "http://json-schema.org/draft-07/schema#");
     }
 
