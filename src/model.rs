@@ -212,13 +212,14 @@ impl OutputPaths<String> {
         &self,
         bundles: impl IntoIterator<Item = &'a Bundle>,
     ) -> Vec<(OutputKind, Option<&'a str>, String)> {
+        // One spelling per file: `a//b`, `./a` and `a/./b` all name `a/b`, so collisions and
+        // orphans compare like with like.
         let join = |pattern: &str| {
-            let dir = self.dir.trim_end_matches('/');
-            if dir.is_empty() || dir == "." {
-                pattern.to_string()
-            } else {
-                format!("{dir}/{pattern}")
-            }
+            format!("{}/{pattern}", self.dir)
+                .split('/')
+                .filter(|segment| !segment.is_empty() && *segment != ".")
+                .collect::<Vec<_>>()
+                .join("/")
         };
         let mut files = vec![
             (OutputKind::KeyMap, None, join(&self.key_map)),

@@ -214,7 +214,15 @@ fn markdown_helper(
         serde_json::Value::Null => String::new(),
         other => other.to_string(),
     };
-    let cell = text
+    // Control characters would be invisible (or worse, terminal escapes) in a rendered page.
+    let visible: String = text
+        .chars()
+        .flat_map(|c| match c.is_control() && !c.is_whitespace() {
+            true => c.escape_default().collect::<Vec<_>>(),
+            false => vec![c],
+        })
+        .collect();
+    let cell = visible
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")

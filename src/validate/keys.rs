@@ -42,7 +42,17 @@ pub(super) fn compile(
                 ctx.check_name("alias", file, alias, |n: &str| names::alias(n));
                 alias.clone()
             }
-            None => Spanned::new(path.to_lower_camel_case(), name.span.clone()),
+            None => {
+                let alias = Spanned::new(path.to_lower_camel_case(), name.span.clone());
+                if let Some(rule) = names::alias(&alias) {
+                    ctx.push(
+                        Diagnostic::invalid_name("default alias", &alias, &rule)
+                            .at(file, name.span.clone(), "derived from this path")
+                            .help("set `alias = \"...\"` on this key"),
+                    );
+                }
+                alias
+            }
         };
         let origin = Origin {
             file,

@@ -37,7 +37,12 @@ pub(super) fn compile(
             );
         }
         spans.insert(field, value.span.clone());
-        value.value
+        // `./gen` and `gen//` are `gen`: one spelling, so orphans and collisions compare alike.
+        value
+            .split('/')
+            .filter(|s| !s.is_empty() && *s != ".")
+            .collect::<Vec<_>>()
+            .join("/")
     };
     let raw = raw.unwrap_or(RawOutputs {
         dir: None,
@@ -69,6 +74,9 @@ pub(super) fn compile(
         .diagnostics
         .iter()
         .any(|d| d.code == Code::InvalidOutputPath);
+    if !broken {
+        report_file_folder_clashes(ctx, producers.keys());
+    }
     for (path, producers) in producers
         .into_iter()
         .filter(|(_, p)| p.len() > 1 && !broken)
@@ -107,6 +115,23 @@ pub(super) fn compile(
     outputs
 }
 
+/// An output path that another output needs as a folder (`maps` beside `maps/keys.yaml`).
+fn report_file_folder_clashes<'a>(ctx: &mut Ctx, paths: impl Iterator<Item = &'a String>) {
+    let paths: Vec<&String> = paths.collect();
+    for file in &paths {
+        let folder = format!("{file}/");
+        if let Some(inside) = paths.iter().find(|other| other.starts_with(&folder)) {
+            ctx.push(
+                Diagnostic::invalid_output_path(
+                    file,
+                    &format!("is a file, but `{inside}` needs it to be a folder"),
+                )
+                .help("give the two outputs paths that do not nest"),
+            );
+        }
+    }
+}
+
 /// The `[outputs]` field that names the path of an output kind.
 fn field_of(kind: OutputKind) -> &'static str {
     match kind {
@@ -126,7 +151,13 @@ fn path_problem(path: &str, per_bundle: bool) -> Option<(String, String)> {
     if path.is_empty() {
         return problem("is empty", "name a file, relative to the repository root");
     }
-    if path.starts_with('/') || path.starts_with('\\') || path.get(1..2) == Some(":") {
+    if path.contains('\\') {
+        return problem(
+            "holds a backslash",
+            "separate folders with `/`; on Linux a backslash is part of a file name",
+        );
+    }
+    if path.starts_with('/') || path.get(1..2) == Some(":") {
         return problem(
             "is absolute",
             "output paths are relative to the repository root, e.g. `generated`",
