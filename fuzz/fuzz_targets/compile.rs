@@ -30,7 +30,10 @@ fn sources(data: &[u8]) -> Vec<(PathBuf, String)> {
             } else {
                 format!("fragment-{i}.toml")
             };
-            (PathBuf::from(name), String::from_utf8_lossy(part).into_owned())
+            (
+                PathBuf::from(name),
+                String::from_utf8_lossy(part).into_owned(),
+            )
         })
         .collect()
 }
