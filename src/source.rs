@@ -49,10 +49,6 @@ impl Files {
     pub fn get(&self, id: FileId) -> &SourceFile {
         &self.files[id.0]
     }
-
-    pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
-        self.files.iter().enumerate().map(|(i, f)| (FileId(i), f))
-    }
 }
 
 impl SourceFile {

@@ -45,6 +45,13 @@ fn compiled_catalog(
     Some((compiled, catalog))
 }
 
+/// One error that ends a command, with its closing line.
+fn print_error(console: &mut Console, files: &crate::source::Files, diagnostic: &Diagnostic) {
+    let text = report::text_in(files, diagnostic, console.err_palette);
+    let _ = writeln!(console.stderr, "{text}");
+    console.summary(&error_summary(std::slice::from_ref(diagnostic)));
+}
+
 /// Every diagnostic, coloured for the terminal; `--quiet` keeps errors and findings only.
 fn print_diagnostics(compiled: &Compiled, console: &mut Console) {
     for diagnostic in &compiled.diagnostics {
@@ -229,9 +236,7 @@ pub(super) fn explain(
             Outcome::Clean
         }
         Err(diagnostic) => {
-            let text = report::text_in(&compiled.files, &diagnostic, console.err_palette);
-            let _ = writeln!(console.stderr, "{text}");
-            console.summary("secretcat: 1 error(s)");
+            print_error(console, &compiled.files, &diagnostic);
             Outcome::Error
         }
     }
@@ -254,9 +259,7 @@ pub(super) fn graph(
         }
         None => {
             let diagnostic = inventory::unknown_name(&catalog, name.unwrap_or_default());
-            let text = report::text_in(&Default::default(), &diagnostic, console.err_palette);
-            let _ = writeln!(console.stderr, "{text}");
-            console.summary("secretcat: 1 error(s)");
+            print_error(console, &Default::default(), &diagnostic);
             Outcome::Error
         }
     }

@@ -54,9 +54,8 @@ pub fn compare(
     outputs: &OutputPaths<String>,
 ) -> Result<Vec<Drift>, Diagnostic> {
     let mut drift = Vec::new();
-    for (path, expected) in files {
-        check_inside_root(root, path)?;
-        match read_if_exists(&root.join(path))? {
+    for (path, expected, on_disk) in read_outputs(root, files)? {
+        match on_disk {
             None => drift.push(Drift::Missing { path: path.clone() }),
             Some(actual) if actual == *expected => {}
             Some(actual) => drift.push(Drift::Changed {
@@ -95,16 +94,15 @@ pub fn write_with(
 ) -> Result<WriteReport, (WriteReport, Diagnostic)> {
     let mut report = WriteReport::default();
     let mut pending = Vec::new();
-    let planned = (|| {
-        for (path, content) in files {
-            check_inside_root(root, path)?;
-            match read_if_exists(&root.join(path))? {
+    let planned = read_outputs(root, files).and_then(|outputs_on_disk| {
+        for (path, content, on_disk) in outputs_on_disk {
+            match on_disk {
                 Some(actual) if actual == *content => report.unchanged.push(path.clone()),
                 _ => pending.push((path, content)),
             }
         }
         orphans(root, files, outputs)
-    })();
+    });
     let orphaned = match planned {
         Ok(orphaned) => orphaned,
         Err(error) => return Err((report, error)),
@@ -164,9 +162,7 @@ fn remove_empty_parents(root: &Path, removed: &str, dir: &str) {
 
 /// Refuse an output path that would lead outside the root through a symbolic link, that is a
 /// link itself, or that runs through a file where a folder is needed.
-fn check_inside_root(root: &Path, relative: &str) -> Result<(), Diagnostic> {
-    let canonical_root = std::fs::canonicalize(root)
-        .map_err(|error| Diagnostic::io(&crate::source::display_path(root), "open root", &error))?;
+fn check_inside_root(root: &Path, canonical_root: &Path, relative: &str) -> Result<(), Diagnostic> {
     let mut current = root.to_path_buf();
     let components: Vec<_> = Path::new(relative).components().collect();
     for (i, component) in components.iter().enumerate() {
@@ -185,7 +181,7 @@ fn check_inside_root(root: &Path, relative: &str) -> Result<(), Diagnostic> {
                 .on_path(shown));
             }
             let target = std::fs::canonicalize(&current).unwrap_or_default();
-            if !target.starts_with(&canonical_root) {
+            if !target.starts_with(canonical_root) {
                 return Err(Diagnostic::invalid_output_path(
                     relative,
                     &format!("leads outside the root through the symbolic link `{shown}`"),
@@ -207,6 +203,26 @@ fn check_inside_root(root: &Path, relative: &str) -> Result<(), Diagnostic> {
         }
     }
     Ok(())
+}
+
+/// An output's path, its rendered content, and what is on disk there (`None`: nothing).
+type OnDisk<'a> = (&'a String, &'a String, Option<String>);
+
+/// Every output with what is on disk at its path (`None`: nothing), each path checked to stay
+/// inside the root first. Shared by `compare` and `write`, so both see the tree the same way.
+fn read_outputs<'a>(
+    root: &Path,
+    files: &'a BTreeMap<String, String>,
+) -> Result<Vec<OnDisk<'a>>, Diagnostic> {
+    let canonical_root = std::fs::canonicalize(root)
+        .map_err(|error| Diagnostic::io(&crate::source::display_path(root), "open root", &error))?;
+    files
+        .iter()
+        .map(|(path, content)| {
+            check_inside_root(root, &canonical_root, path)?;
+            Ok((path, content, read_if_exists(&root.join(path))?))
+        })
+        .collect()
 }
 
 fn read_if_exists(path: &Path) -> Result<Option<String>, Diagnostic> {

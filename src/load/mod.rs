@@ -28,8 +28,6 @@ pub struct Def<T> {
 /// Every catalog file merged; names are unique, nothing is cross-checked yet.
 #[derive(Debug, Default)]
 pub struct RawCatalog {
-    /// The secretcat.toml file, when it parsed.
-    pub root_file: Option<FileId>,
     pub store: Option<(FileId, Spanned<RawStore>)>,
     pub outputs: Option<(FileId, Spanned<RawOutputs>)>,
     pub environments: BTreeMap<String, Def<RawEnvironment>>,
@@ -107,9 +105,6 @@ fn merge_source(
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     if let Some(file) = parse_source(id, files, diagnostics) {
-        if is_root {
-            catalog.root_file = Some(id);
-        }
         merge(catalog, id, is_root, file, diagnostics);
     }
 }
