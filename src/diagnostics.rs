@@ -79,7 +79,11 @@ codes! {
     DuplicateDefinition = "duplicate-definition", Error, "A key, secret or bundle is defined in two places.";
     UnknownKey = "unknown-key", Error, "A secret's data entry names a key the catalog does not define.";
     UnknownBundle = "unknown-bundle", Error, "A secret names a bundle the catalog does not define.";
-    UnknownEnvironment = "unknown-environment", Error, "A secret is limited to an environment the catalog does not declare.";
+    UnknownEnvironment = "unknown-environment", Error, "A secret, bundle, consumer or key override names an environment the catalog does not declare.";
+    UnknownOwner = "unknown-owner", Error, "An owner is named that no [owners] table declares (checked once any owner is declared).";
+    UnknownNamespace = "unknown-namespace", Error, "An environment maps a namespace no bundle or secret uses.";
+    NeedsCycle = "needs-cycle", Error, "Bundles need each other in a cycle, so no order applies them.";
+    RequiredNotExternal = "required-not-external", Error, "`required` is set on a key whose value is a fixture or generated there.";
     MissingValueSource = "missing-value-source", Error, "A key has none of fixture / generate / external while some environment seeds fixtures.";
     ConflictingValueSources = "conflicting-value-sources", Error, "A key has more than one of fixture / generate / external.";
     InvalidLength = "invalid-length", Error, "A generate length or min_length is zero, or generate is shorter than min_length.";
@@ -97,6 +101,13 @@ codes! {
     FixtureTooShort = "fixture-too-short", Finding, "A fixture is shorter than the key's min_length.";
     CredentialLikeFixture = "credential-like-fixture", Finding, "A fixture looks like a real credential; fixtures are committed to git.";
     FixtureProperty = "fixture-property", Finding, "A secret reads a property of a seeded key other than the one the bootstrap job writes.";
+    FixtureNotAllowed = "fixture-not-allowed", Finding, "A secret installed where fixtures are not seeded reads a key whose value there is a fixture or `__generate__`.";
+    ConsumerWithoutSecret = "consumer-without-secret", Finding, "A consumer is installed in an environment where the secret it reads does not exist.";
+    Layer15SingleOwner = "layer15-single-owner", Finding, "A Layer 15 secret that is not platform-wide: its consumers have one owner, and it is not pre-provisioned.";
+    MissingOwner = "missing-owner", Finding, "A key or secret has no owner although the catalog declares owners.";
+    ConsumerBeforeSecret = "consumer-before-secret", Finding, "A consumer's sync wave is not after the wave of its secret's bundle.";
+    NeedsNotInstalled = "needs-not-installed", Finding, "A bundle installed in an environment needs a bundle that is not installed there.";
+    StoreNamespace = "store-namespace", Finding, "An ExternalSecret lives outside the namespace of the namespaced SecretStore it reads.";
     UnusedKey = "unused-key", Warning, "A key no secret reads.";
 }
 
@@ -297,7 +308,13 @@ impl Diagnostic {
         .help(help)
     }
 
-    pub fn unknown_bundle(secret: &str, bundle: &str, closest: Option<&str>, all: &[&str]) -> Self {
+    /// `subject` says who names it: "secret `s` belongs to", "bundle `b` needs".
+    pub fn unknown_bundle(
+        subject: &str,
+        bundle: &str,
+        closest: Option<&str>,
+        all: &[&str],
+    ) -> Self {
         let help = match closest {
             Some(best) => format!("did you mean `{best}`?"),
             None if all.is_empty() => "no bundles are defined: add a [bundles.NAME] table".into(),
@@ -305,13 +322,14 @@ impl Diagnostic {
         };
         Self::new(
             Code::UnknownBundle,
-            format!("secret `{secret}` belongs to unknown bundle `{bundle}`"),
+            format!("{subject} unknown bundle `{bundle}`"),
         )
         .help(help)
     }
 
+    /// `subject` says who names it: "secret `s` is limited to", "key `k` overrides".
     pub fn unknown_environment(
-        secret: &str,
+        subject: &str,
         env: &str,
         closest: Option<&str>,
         all: &[&str],
@@ -323,7 +341,7 @@ impl Diagnostic {
         };
         Self::new(
             Code::UnknownEnvironment,
-            format!("secret `{secret}` is limited to unknown environment `{env}`"),
+            format!("{subject} unknown environment `{env}`"),
         )
         .help(help)
     }
@@ -501,6 +519,152 @@ impl Diagnostic {
             format!("fixture of key `{key}` looks like a real credential ({kind})"),
         )
         .help("fixtures are committed to git: use an obvious dev value, `generate = { length = N }` or `external`; if it is a harmless test value, say why with `allow_credential_like = \"...\"`")
+    }
+
+    pub fn missing_reason(secret: &str) -> Self {
+        Self::new(
+            Code::MissingField,
+            format!("secret `{secret}` is pre-provisioned without a reason"),
+        )
+        .help("say why it must exist before its consumers: `preprovision_reason = \"...\"`")
+    }
+
+    pub fn unknown_owner(subject: &str, owner: &str, closest: Option<&str>, all: &[&str]) -> Self {
+        let help = match closest {
+            Some(best) => format!("did you mean `{best}`?"),
+            None => format!(
+                "declared owners: {}; or declare it with [owners.{owner}] team = \"...\", contact = \"...\"",
+                all.join(", ")
+            ),
+        };
+        Self::new(
+            Code::UnknownOwner,
+            format!("{subject} unknown owner `{owner}`"),
+        )
+        .help(help)
+    }
+
+    pub fn missing_owner(what: &str, name: &str, all: &[&str]) -> Self {
+        Self::new(Code::MissingOwner, format!("{what} `{name}` has no owner")).help(format!(
+            "every key and secret has exactly one owner: add `owner = \"...\"`, one of: {}",
+            all.join(", ")
+        ))
+    }
+
+    pub fn unknown_namespace(
+        env: &str,
+        namespace: &str,
+        closest: Option<&str>,
+        used: &[&str],
+    ) -> Self {
+        let help = match closest {
+            Some(best) => format!("did you mean `{best}`?"),
+            None => format!("namespaces of the catalog: {}", used.join(", ")),
+        };
+        Self::new(
+            Code::UnknownNamespace,
+            format!(
+                "environment `{env}` maps namespace `{namespace}`, which no bundle or secret uses"
+            ),
+        )
+        .help(help)
+    }
+
+    pub fn needs_cycle(cycle: &[&str]) -> Self {
+        Self::new(
+            Code::NeedsCycle,
+            format!("bundles need each other in a cycle: {}", cycle.join(" -> ")),
+        )
+        .help("a bundle can only need bundles applied before it; drop one of these `needs`")
+    }
+
+    pub fn required_not_external(key: &str, env: Option<&str>, source: &str) -> Self {
+        let place = env.map_or(String::new(), |e| format!(" in environment `{e}`"));
+        Self::new(
+            Code::RequiredNotExternal,
+            format!("key `{key}` is `required`{place}, but its value there is {source}"),
+        )
+        .help("`required` says a real value must exist in Vault before ESO syncs, which only an `external` value can promise; drop `required` or make the value `external` there")
+    }
+
+    pub fn fixture_not_allowed(key: &str, env: &str, source: &str, secret: &str) -> Self {
+        Self::new(
+            Code::FixtureNotAllowed,
+            format!("key `{key}` is {source} in environment `{env}`, which does not seed fixtures; secret `{secret}` reads it there"),
+        )
+        .help(format!(
+            "give it a real source there: `overrides.{env} = {{ external = \"where the value comes from\" }}`"
+        ))
+    }
+
+    pub fn consumer_without_secret(consumer: &str, secret: &str, envs: &[&str], why: &str) -> Self {
+        Self::new(
+            Code::ConsumerWithoutSecret,
+            format!(
+                "consumer `{consumer}` of secret `{secret}` is installed in {}, where the secret does not exist ({why})",
+                envs.join(", ")
+            ),
+        )
+        .help("limit the consumer with `environments = [...]`, or make the secret exist there")
+    }
+
+    pub fn layer15_single_owner(secret: &str, bundle: &str, owners: &[&str]) -> Self {
+        let (message, help) = match owners {
+            [] => (
+                format!("secret `{secret}` in Layer 15 bundle `{bundle}` has no consumers"),
+                "Layer 15 holds platform-wide secrets only: declare who reads it, move it to the owner's chart bundle, or set `preprovision = true` with a `preprovision_reason`".to_string(),
+            ),
+            [owner] => (
+                format!("secret `{secret}` in Layer 15 bundle `{bundle}` is read only by workloads of `{owner}`"),
+                format!("Layer 15 holds platform-wide secrets only: move it to a chart bundle of `{owner}`, or set `preprovision = true` with a `preprovision_reason` if it must exist before `{owner}`'s charts are installed"),
+            ),
+            _ => unreachable!("a secret with consumers of two owners is platform-wide"),
+        };
+        Self::new(Code::Layer15SingleOwner, message).help(help)
+    }
+
+    pub fn consumer_before_secret(
+        consumer: &str,
+        wave: i64,
+        bundle: &str,
+        bundle_wave: i64,
+    ) -> Self {
+        Self::new(
+            Code::ConsumerBeforeSecret,
+            format!("consumer `{consumer}` syncs in wave {wave}, but its secret's bundle `{bundle}` syncs in wave {bundle_wave}"),
+        )
+        .help(format!(
+            "the workload starts before its Secret exists; give it `sync_wave = {}` or later",
+            bundle_wave + 1
+        ))
+    }
+
+    pub fn needs_not_installed(bundle: &str, needed: &str, envs: &[&str]) -> Self {
+        Self::new(
+            Code::NeedsNotInstalled,
+            format!(
+                "bundle `{bundle}` needs `{needed}`, which is not installed in {}",
+                envs.join(", ")
+            ),
+        )
+        .help(format!(
+            "Helmfile refuses a `needs` on a release that is not installed: install `{needed}` there too, or do not install `{bundle}` there"
+        ))
+    }
+
+    pub fn store_namespace(
+        secret: &str,
+        namespace: &str,
+        env: Option<&str>,
+        store: &str,
+        store_namespace: &str,
+    ) -> Self {
+        let place = env.map_or(String::new(), |e| format!(" in environment `{e}`"));
+        Self::new(
+            Code::StoreNamespace,
+            format!("secret `{secret}` lives in namespace `{namespace}`{place}, but SecretStore `{store}` is in namespace `{store_namespace}`"),
+        )
+        .help("a namespaced SecretStore serves only ExternalSecrets of its own namespace: map the namespace to the store's, or use a ClusterSecretStore there")
     }
 
     pub fn unused_key(key: &str) -> Self {

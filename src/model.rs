@@ -22,26 +22,50 @@ pub struct Catalog {
     pub catalog_dir: String,
     pub store: Store,
     pub environments: BTreeMap<String, Environment>,
+    pub owners: BTreeMap<String, Owner>,
     pub bundles: BTreeMap<String, Bundle>,
     pub keys: BTreeMap<String, Key>,
     pub secrets: BTreeMap<String, Secret>,
     pub outputs: OutputPaths<String>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Store {
     pub kind: StoreKind,
     pub name: String,
+    /// Where a namespaced `SecretStore` lives; `None` for a cluster store or one per namespace.
+    pub namespace: Option<String>,
     pub mount: String,
     pub property: String,
     pub refresh_interval: String,
     pub server: Option<String>,
+    pub release: String,
+    pub sync_wave: i64,
+}
+
+impl Store {
+    pub const DEFAULT_RELEASE: &'static str = "vault-secret-store";
+    /// Layer 15 of the platform: the store first, bundles from the next wave on.
+    pub const DEFAULT_WAVE: i64 = 15;
 }
 
 #[derive(Debug)]
 pub struct Environment {
     pub name: String,
     pub fixtures: bool,
+    pub description: Option<String>,
+    /// The store as this environment sees it (the catalog store with its overrides applied).
+    pub store: Store,
+    /// Catalog namespace → the namespace it is here; unmapped namespaces stay as they are.
+    pub namespaces: BTreeMap<String, String>,
+    pub origin: Origin,
+}
+
+#[derive(Debug)]
+pub struct Owner {
+    pub name: String,
+    pub team: String,
+    pub contact: String,
     pub description: Option<String>,
 }
 
@@ -53,9 +77,37 @@ pub struct Bundle {
     pub namespace: String,
     pub owner: Option<String>,
     pub description: Option<String>,
+    /// `None`: every environment.
+    pub environments: Option<Vec<String>>,
+    /// Environments whose release toggle is off.
+    pub not_installed: Vec<String>,
+    /// Bundles applied before this one, sorted.
+    pub needs: Vec<String>,
+    /// Argo CD sync wave: after the store and after every bundle it needs.
+    pub sync_wave: i64,
     /// Secrets of this bundle, sorted by name.
     pub secrets: Vec<String>,
     pub origin: Origin,
+}
+
+impl Bundle {
+    pub fn exists_in(&self, env: Env) -> bool {
+        in_scope(&self.environments, env)
+    }
+
+    pub fn installed_in(&self, env: Env) -> bool {
+        self.exists_in(env) && env.is_none_or(|e| !self.not_installed.iter().any(|n| n == e))
+    }
+}
+
+/// One environment, or `None` for a catalog that declares none (one implicit environment).
+pub type Env<'a> = Option<&'a str>;
+
+fn in_scope(limit: &Option<Vec<String>>, env: Env) -> bool {
+    match (limit, env) {
+        (Some(list), Some(env)) => list.iter().any(|e| e == env),
+        _ => true,
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,9 +131,38 @@ pub struct Key {
     pub source: ValueSource,
     pub min_length: Option<u64>,
     pub rotation: Option<String>,
+    /// A real value must exist in Vault before ESO syncs (external values only).
+    pub required: bool,
+    /// Environment → its value source there, where it differs from `source`.
+    pub overrides: BTreeMap<String, KeyOverride>,
+    /// The `fixture`, `generate` or `external` field, when the key has one.
+    pub source_origin: Option<Origin>,
     /// Secrets reading this key, sorted.
     pub used_by: Vec<String>,
     pub origin: Origin,
+}
+
+#[derive(Debug)]
+pub struct KeyOverride {
+    pub source: Option<ValueSource>,
+    pub required: Option<bool>,
+    /// The override's table, and the source inside it when it has one.
+    pub origin: Origin,
+    pub source_origin: Option<Origin>,
+}
+
+impl Key {
+    pub fn source_in(&self, env: Env) -> &ValueSource {
+        env.and_then(|e| self.overrides.get(e))
+            .and_then(|o| o.source.as_ref())
+            .unwrap_or(&self.source)
+    }
+
+    pub fn required_in(&self, env: Env) -> bool {
+        env.and_then(|e| self.overrides.get(e))
+            .and_then(|o| o.required)
+            .unwrap_or(self.required)
+    }
 }
 
 #[derive(Debug)]
@@ -99,6 +180,8 @@ pub struct Secret {
     pub refresh_interval: String,
     /// `None`: every environment.
     pub environments: Option<Vec<String>>,
+    /// Why the secret is in Layer 15 although one owner's workloads read it.
+    pub preprovision: Option<String>,
     /// Data key → Vault reference, sorted by data key.
     pub data: BTreeMap<String, DataRef>,
     pub consumers: Vec<Consumer>,
@@ -108,6 +191,10 @@ pub struct Secret {
 }
 
 impl Secret {
+    /// The secret's own limit; its bundle's limits and toggles are the catalog's to combine.
+    pub fn listed_in(&self, env: Env) -> bool {
+        in_scope(&self.environments, env)
+    }
     /// The data keys the Kubernetes Secret ends up with: template keys replace fetched ones
     /// unless the template merges.
     pub fn provided_keys(&self) -> Vec<&str> {
@@ -147,6 +234,18 @@ pub struct Consumer {
     pub name: String,
     pub via: Via,
     pub requires: Vec<String>,
+    /// The consumer's owner, or its secret's when it names none.
+    pub owner: Option<String>,
+    /// `None`: every environment.
+    pub environments: Option<Vec<String>>,
+    pub sync_wave: Option<i64>,
+    pub origin: Origin,
+}
+
+impl Consumer {
+    pub fn installed_in(&self, env: Env) -> bool {
+        in_scope(&self.environments, env)
+    }
 }
 
 /// Output path patterns, relative to `dir`; `{bundle}` and `{release}` expand per bundle.
@@ -160,6 +259,9 @@ pub struct OutputPaths<S> {
     pub fixtures: S,
     pub schema: S,
     pub docs: S,
+    pub releases: S,
+    /// Folder, below `dir`, of the files that differ between environments; holds `{env}`.
+    pub environment: S,
 }
 
 impl OutputPaths<&'static str> {
@@ -172,10 +274,57 @@ impl OutputPaths<&'static str> {
         fixtures: "foundation-vault-bootstrap.fixtures.yaml",
         schema: "catalog.schema.json",
         docs: "SECRETS.md",
+        releases: "15-secrets.values.yaml",
+        environment: "{env}",
     };
 }
 
 impl Catalog {
+    /// Every environment, or the one implicit environment of a catalog that declares none.
+    pub fn envs(&self) -> Vec<Env<'_>> {
+        if self.environments.is_empty() {
+            vec![None]
+        } else {
+            self.environments.keys().map(|e| Some(e.as_str())).collect()
+        }
+    }
+
+    /// Whether fixtures may be seeded in `env` (always, in a catalog without environments).
+    pub fn seeds(&self, env: Env) -> bool {
+        env.and_then(|e| self.environments.get(e))
+            .is_none_or(|e| e.fixtures)
+    }
+
+    pub fn store_in(&self, env: Env) -> &Store {
+        env.and_then(|e| self.environments.get(e))
+            .map_or(&self.store, |e| &e.store)
+    }
+
+    /// The namespace a catalog namespace is in `env`.
+    pub fn namespace_in<'a>(&'a self, namespace: &'a str, env: Env) -> &'a str {
+        env.and_then(|e| self.environments.get(e))
+            .and_then(|e| e.namespaces.get(namespace))
+            .map_or(namespace, String::as_str)
+    }
+
+    /// Whether `secret`'s ExternalSecret is rendered for `env`.
+    pub fn renders_in(&self, secret: &Secret, env: Env) -> bool {
+        secret.listed_in(env)
+            && self
+                .bundles
+                .get(&secret.bundle)
+                .is_some_and(|b| b.exists_in(env))
+    }
+
+    /// Whether `secret` exists in `env`'s cluster: rendered, and its bundle's release installed.
+    pub fn installed_in(&self, secret: &Secret, env: Env) -> bool {
+        secret.listed_in(env)
+            && self
+                .bundles
+                .get(&secret.bundle)
+                .is_some_and(|b| b.installed_in(env))
+    }
+
     pub fn seeding_environments(&self) -> Vec<&str> {
         self.environments
             .values()
@@ -202,30 +351,32 @@ pub enum OutputKind {
     KeyMap,
     Bundle(BundleKind),
     Fixtures,
+    Releases,
     Schema,
     Docs,
 }
 
+impl OutputKind {
+    /// Whether the output can differ between environments (the schema and the service map cover
+    /// them all).
+    pub fn per_environment(self) -> bool {
+        !matches!(self, OutputKind::Schema | OutputKind::Docs)
+    }
+}
+
 impl OutputPaths<String> {
-    /// Every output file of the catalog, relative to the root, with the bundle it renders.
-    pub fn files<'a>(
+    /// Every output of the catalog with the bundle it renders, relative to `dir` (and to the
+    /// environment folder, for a file that differs between environments).
+    pub fn outputs<'a>(
         &self,
         bundles: impl IntoIterator<Item = &'a Bundle>,
     ) -> Vec<(OutputKind, Option<&'a str>, String)> {
-        // One spelling per file: `a//b`, `./a` and `a/./b` all name `a/b`, so collisions and
-        // orphans compare like with like.
-        let join = |pattern: &str| {
-            format!("{}/{pattern}", self.dir)
-                .split('/')
-                .filter(|segment| !segment.is_empty() && *segment != ".")
-                .collect::<Vec<_>>()
-                .join("/")
-        };
         let mut files = vec![
-            (OutputKind::KeyMap, None, join(&self.key_map)),
-            (OutputKind::Fixtures, None, join(&self.fixtures)),
-            (OutputKind::Schema, None, join(&self.schema)),
-            (OutputKind::Docs, None, join(&self.docs)),
+            (OutputKind::KeyMap, None, self.key_map.clone()),
+            (OutputKind::Fixtures, None, self.fixtures.clone()),
+            (OutputKind::Releases, None, self.releases.clone()),
+            (OutputKind::Schema, None, self.schema.clone()),
+            (OutputKind::Docs, None, self.docs.clone()),
         ];
         for bundle in bundles {
             let pattern = match bundle.kind {
@@ -239,9 +390,24 @@ impl OutputPaths<String> {
             files.push((
                 OutputKind::Bundle(bundle.kind),
                 Some(bundle.name.as_str()),
-                join(&path),
+                path,
             ));
         }
         files
+    }
+
+    /// Where an output is written, relative to the root: once for all environments, or in the
+    /// folder of one.
+    pub fn place(&self, relative: &str, env: Env) -> String {
+        // One spelling per file: `a//b`, `./a` and `a/./b` all name `a/b`, so collisions and
+        // orphans compare like with like.
+        let folder = env.map(|e| self.environment.replace("{env}", e));
+        [Some(self.dir.as_str()), folder.as_deref(), Some(relative)]
+            .into_iter()
+            .flatten()
+            .flat_map(|part| part.split('/'))
+            .filter(|segment| !segment.is_empty() && *segment != ".")
+            .collect::<Vec<_>>()
+            .join("/")
     }
 }

@@ -153,14 +153,27 @@ pub(super) fn check(
     catalog_dir: &Path,
     root: &Path,
     format: Format,
+    env: Option<&str>,
     console: &mut Console,
 ) -> Outcome {
-    let (mut compiled, rendered) = compile_and_render(catalog_dir, root);
+    let (mut compiled, mut rendered) = compile_and_render(catalog_dir, root);
     let mut drift: Vec<Drift> = Vec::new();
-    if let (Some(files), Some(catalog)) = (&rendered, &compiled.catalog) {
+    if let (Some(files), Some(catalog)) = (&mut rendered, &compiled.catalog) {
         match emit::compare(root, files, &catalog.outputs) {
             Ok(found) => drift = found,
             Err(error) => compiled.diagnostics.push(error),
+        }
+        if let Some(env) = env {
+            match environment_files(catalog, files, env) {
+                Ok(in_env) => {
+                    drift.retain(|d| in_env(d.path()));
+                    files.retain(|path, _| in_env(path));
+                }
+                Err(error) => {
+                    print_error(console, &compiled.files, &error);
+                    return Outcome::Error;
+                }
+            }
         }
     }
     match format {
@@ -203,6 +216,35 @@ pub(super) fn check(
         return Outcome::Error;
     }
     Outcome::from_severities(&compiled.diagnostics, !drift.is_empty())
+}
+
+/// Which paths belong to `env`: the shared outputs, and everything below its own folder (where
+/// its orphans are too).
+fn environment_files<'a>(
+    catalog: &'a crate::model::Catalog,
+    files: &BTreeMap<String, String>,
+    env: &'a str,
+) -> Result<impl Fn(&str) -> bool + 'a, Diagnostic> {
+    if !catalog.environments.contains_key(env) {
+        let all: Vec<&str> = catalog.environments.keys().map(String::as_str).collect();
+        let hint = match crate::suggest::closest(env, all.iter().copied()) {
+            Some(best) => format!("; did you mean `{best}`?"),
+            None if all.is_empty() => "; the catalog declares none".into(),
+            None => format!("; declared environments: {}", all.join(", ")),
+        };
+        return Err(Diagnostic::usage(format!(
+            "--env: unknown environment `{env}`{hint}"
+        )));
+    }
+    let folder = format!("{}/", catalog.outputs.place("", Some(env)));
+    let outputs = &catalog.outputs;
+    let shared: std::collections::BTreeSet<String> = outputs
+        .outputs(catalog.bundles.values())
+        .into_iter()
+        .map(|(_, _, relative)| outputs.place(&relative, None))
+        .filter(|path| files.contains_key(path))
+        .collect();
+    Ok(move |path: &str| path.starts_with(&folder) || shared.contains(path))
 }
 
 pub(super) fn list(

@@ -69,12 +69,16 @@ Examples:\n  secretcat generate\n  secretcat generate --catalog deploy/catalog -
     #[command(
         after_help = "Exit 1 on drift or findings, 2 when the catalog does not compile.\n\n\
 Examples:\n  secretcat check\n  secretcat check --format github   annotations for GitHub Actions\n  \
-secretcat check --format json     versioned report for other tools"
+secretcat check --format json     versioned report for other tools\n  \
+secretcat check --env production   only the files production deploys"
     )]
     Check {
         /// Report format
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
+        /// Compare only the files of one environment: the shared ones and its own folder
+        #[arg(long, value_name = "NAME")]
+        env: Option<String>,
     },
     /// Print the catalog's JSON Schema (draft-07).
     #[command(after_help = "Example:\n  secretcat schema > catalog.schema.json")]
@@ -239,7 +243,9 @@ pub fn run(
             }
         },
         Command::Generate => commands::generate(&catalog_dir, &root, console),
-        Command::Check { format } => commands::check(&catalog_dir, &root, *format, console),
+        Command::Check { format, env } => {
+            commands::check(&catalog_dir, &root, *format, env.as_deref(), console)
+        }
         Command::List { what, format } => {
             commands::list(&catalog_dir, &root, *what, *format, console)
         }

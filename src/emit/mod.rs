@@ -359,6 +359,8 @@ mod tests {
             fixtures: d.fixtures.into(),
             schema: d.schema.into(),
             docs: d.docs.into(),
+            releases: d.releases.into(),
+            environment: d.environment.into(),
         }
     }
 

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use crate::diagnostics::Diagnostic;
 use crate::source::{FileId, Files, display_path};
-use raw::{RawBundle, RawEnvironment, RawFile, RawKey, RawOutputs, RawSecret, RawStore};
+use raw::{RawBundle, RawEnvironment, RawFile, RawKey, RawOutputs, RawOwner, RawSecret, RawStore};
 use spanned::Spanned;
 
 /// The settings file every catalog has; all other `*.toml` files below the catalog are fragments.
@@ -31,6 +31,7 @@ pub struct RawCatalog {
     pub store: Option<(FileId, Spanned<RawStore>)>,
     pub outputs: Option<(FileId, Spanned<RawOutputs>)>,
     pub environments: BTreeMap<String, Def<RawEnvironment>>,
+    pub owners: BTreeMap<String, Def<RawOwner>>,
     pub bundles: BTreeMap<String, Def<RawBundle>>,
     pub keys: BTreeMap<String, Def<RawKey>>,
     pub secrets: BTreeMap<String, Def<RawSecret>>,
@@ -223,6 +224,7 @@ fn merge(
             ));
         }
     }
+    insert_all(&mut catalog.owners, "owner", id, file.owners, diagnostics);
     insert_all(
         &mut catalog.bundles,
         "bundle",

@@ -13,11 +13,11 @@ use super::spanned::Spanned;
 pub type Name = Spanned<String>;
 
 /// A secretcat catalog file: `secretcat.toml` (store, environments, bundles, outputs) or a
-/// fragment (keys, secrets, bundles). All files of a catalog are merged into one model.
+/// fragment (owners, keys, secrets, bundles). All files of a catalog are merged into one model.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
-    expecting = "a catalog file (tables store, environments, bundles, outputs, keys, secrets)"
+    expecting = "a catalog file (tables store, environments, owners, bundles, outputs, keys, secrets)"
 )]
 #[schemars(title = "secretcat catalog")]
 pub struct RawFile {
@@ -30,6 +30,10 @@ pub struct RawFile {
     #[serde(default)]
     #[schemars(example = example_environments())]
     pub environments: BTreeMap<Name, Spanned<RawEnvironment>>,
+    /// Teams that own keys, secrets and bundles, by the name `owner` fields use. Once any owner
+    /// is declared, every owner named anywhere must be declared.
+    #[serde(default)]
+    pub owners: BTreeMap<Name, Spanned<RawOwner>>,
     /// Groups of secrets rendered into one values file, by name.
     #[serde(default)]
     pub bundles: BTreeMap<Name, Spanned<RawBundle>>,
@@ -71,6 +75,56 @@ pub struct RawStore {
     /// Vault address, written to the key map for the store's chart.
     #[schemars(example = &"http://vault-core.vault.svc.cluster.local:8200")]
     pub server: Option<Name>,
+    /// Namespace of a namespaced `SecretStore`; ExternalSecrets elsewhere cannot read it.
+    pub namespace: Option<Name>,
+    /// Helm release that installs the store; every bundle is ordered after it.
+    #[schemars(default = "default_store_release", example = &"vault-secret-store")]
+    pub release: Option<Name>,
+    /// Argo CD sync wave of the store; bundles follow from the next wave on.
+    #[schemars(default = "default_store_wave", range(max = 1000))]
+    pub sync_wave: Option<Spanned<i64>>,
+}
+
+fn default_store_release() -> &'static str {
+    crate::model::Store::DEFAULT_RELEASE
+}
+fn default_store_wave() -> i64 {
+    crate::model::Store::DEFAULT_WAVE
+}
+
+/// What an environment changes about the store: any field left out is the catalog store's.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a table { kind, name, namespace, server }"
+)]
+pub struct RawStoreOverride {
+    /// Kind of the ESO store in this environment.
+    pub kind: Option<Spanned<StoreKind>>,
+    /// Name of the store resource in this environment.
+    pub name: Option<Name>,
+    /// Namespace of a namespaced `SecretStore` in this environment.
+    #[schemars(example = &"ameide-prod")]
+    pub namespace: Option<Name>,
+    /// Vault address in this environment.
+    pub server: Option<Name>,
+}
+
+/// A team that owns keys, secrets and bundles.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a table { team, contact, description }"
+)]
+pub struct RawOwner {
+    /// The team's name as people know it.
+    #[schemars(example = &"Platform")]
+    pub team: Name,
+    /// Where to reach the team: a channel, an on-call alias, an email address.
+    #[schemars(example = &"#platform-oncall")]
+    pub contact: Name,
+    /// What the team is responsible for.
+    pub description: Option<String>,
 }
 
 fn default_property() -> &'static str {
@@ -91,13 +145,27 @@ pub enum StoreKind {
 
 /// A deployment environment.
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, expecting = "a table { fixtures, description }")]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a table { fixtures, description, store, namespaces }"
+)]
 pub struct RawEnvironment {
-    /// Whether development fixtures may be seeded into Vault here (true for local and dev).
+    /// Whether development fixtures may be seeded into Vault here (true for local and dev). Where
+    /// they may not, every key a secret installed here reads must be `external` here.
     #[serde(default)]
     pub fixtures: Spanned<bool>,
     /// What this environment is.
     pub description: Option<String>,
+    /// The store in this environment, where it differs from `[store]`.
+    pub store: Option<Spanned<RawStoreOverride>>,
+    /// Catalog namespace → the namespace it is in this environment (`ameide` → `ameide-prod`).
+    #[serde(default)]
+    #[schemars(example = example_namespaces())]
+    pub namespaces: BTreeMap<Name, Name>,
+}
+
+fn example_namespaces() -> serde_json::Value {
+    serde_json::json!({ "ameide": "ameide-prod" })
 }
 
 impl Default for Spanned<bool> {
@@ -121,10 +189,24 @@ pub struct RawBundle {
     /// Namespace of the bundle's secrets (a secret may override it).
     #[schemars(example = &"ameide")]
     pub namespace: Name,
-    /// Team that owns the bundle.
+    /// Team that owns the bundle; its secrets' owner unless they name their own.
     pub owner: Option<Name>,
     /// What the bundle holds and why it exists.
     pub description: Option<String>,
+    /// Environments this bundle exists in (default: all). Elsewhere it renders nothing.
+    pub environments: Option<Spanned<Vec<Name>>>,
+    /// Environment → whether the bundle's release is installed there (default: installed). The
+    /// values still render; the release toggle says `installed: false`.
+    #[serde(default)]
+    #[schemars(example = example_installed())]
+    pub installed: BTreeMap<Name, Spanned<bool>>,
+    /// Bundles whose releases must be applied before this one (the store always comes first).
+    #[serde(default)]
+    pub needs: Vec<Name>,
+}
+
+fn example_installed() -> serde_json::Value {
+    serde_json::json!({ "local": false })
 }
 
 /// How a bundle is shipped.
@@ -140,6 +222,7 @@ pub enum BundleKind {
 }
 
 /// Output paths, relative to the repository root. `{bundle}` and `{release}` expand per bundle.
+/// A file that differs between environments is written once per environment, below `environment`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a table of output paths")]
 pub struct RawOutputs {
@@ -167,6 +250,12 @@ pub struct RawOutputs {
     /// The service map and ownership document (default `SECRETS.md`).
     #[schemars(default = "out_docs")]
     pub docs: Option<Name>,
+    /// Release toggles and ordering per environment (default `15-secrets.values.yaml`).
+    #[schemars(default = "out_releases")]
+    pub releases: Option<Name>,
+    /// Folder below `dir` of the files that differ between environments (default `{env}`).
+    #[schemars(default = "out_environment")]
+    pub environment: Option<Name>,
 }
 
 fn out_dir() -> &'static str {
@@ -192,6 +281,12 @@ fn out_schema() -> &'static str {
 }
 fn out_docs() -> &'static str {
     crate::model::OutputPaths::DEFAULT.docs
+}
+fn out_releases() -> &'static str {
+    crate::model::OutputPaths::DEFAULT.releases
+}
+fn out_environment() -> &'static str {
+    crate::model::OutputPaths::DEFAULT.environment
 }
 
 /// One Vault KV v2 entry. Exactly one of `fixture`, `generate` or `external` gives its value.
@@ -227,6 +322,33 @@ pub struct RawKey {
     /// random string) is harmless; silences the `credential-like-fixture` finding.
     #[schemars(example = &"signed with the dev-only key in tests/fixtures; valid nowhere")]
     pub allow_credential_like: Option<Spanned<String>>,
+    /// A real value must exist in Vault before ESO syncs (only for `external` values).
+    pub required: Option<Spanned<bool>>,
+    /// Environment → the value source there, where it differs (`external` in production).
+    #[serde(default)]
+    #[schemars(example = example_overrides())]
+    pub overrides: BTreeMap<Name, Spanned<RawKeyOverride>>,
+}
+
+fn example_overrides() -> serde_json::Value {
+    serde_json::json!({ "production": { "external": "Azure Key Vault ameidekv: platform-db-password", "required": true } })
+}
+
+/// A key's value source in one environment.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a table { fixture | generate | external, required }"
+)]
+pub struct RawKeyOverride {
+    /// Literal development value in this environment.
+    pub fixture: Option<Spanned<String>>,
+    /// A stable per-cluster random value in this environment.
+    pub generate: Option<Spanned<RawGenerate>>,
+    /// Where the real value comes from in this environment.
+    pub external: Option<Spanned<String>>,
+    /// A real value must exist in Vault here before ESO syncs (only for `external` values).
+    pub required: Option<Spanned<bool>>,
 }
 
 /// A generated random value.
@@ -285,6 +407,11 @@ pub struct RawSecret {
     pub refresh_interval: Option<Name>,
     /// Environments this secret exists in (default: all).
     pub environments: Option<Spanned<Vec<Name>>>,
+    /// Keep this secret in a Layer 15 bundle although one owner's workloads read it: it must
+    /// exist before they are installed (the data-plane DB secrets db-migrations reads).
+    pub preprovision: Option<Spanned<bool>>,
+    /// Why the secret is pre-provisioned; required with `preprovision = true`.
+    pub preprovision_reason: Option<Spanned<String>>,
     /// Secret data key → Vault key path, or `{ key, property }`.
     #[serde(default)]
     pub data: BTreeMap<Name, Spanned<RawDataRef>>,
@@ -390,7 +517,10 @@ impl<'de> Deserialize<'de> for RawDataRef {
 
 /// A workload that reads a secret.
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, expecting = "a table { name, via, requires }")]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a table { name, via, requires, owner, environments, sync_wave }"
+)]
 pub struct RawConsumer {
     /// Workload name (Deployment, Job, test runner).
     #[schemars(example = &"db-migrations")]
@@ -400,6 +530,12 @@ pub struct RawConsumer {
     /// Data keys the workload needs; each must be provided by the secret.
     #[serde(default)]
     pub requires: Vec<Name>,
+    /// Team that owns the workload (default: the secret's owner).
+    pub owner: Option<Name>,
+    /// Environments the workload is installed in (default: all).
+    pub environments: Option<Spanned<Vec<Name>>>,
+    /// Argo CD sync wave of the workload; it must come after its secret's bundle.
+    pub sync_wave: Option<Spanned<i64>>,
 }
 
 /// How a workload reads a secret.

@@ -153,7 +153,7 @@ pub fn view(catalog: &Catalog) -> DocsView<'_> {
         }
     }
     DocsView {
-        store: super::views::store(catalog),
+        store: super::views::store(catalog, None),
         counts: Counts {
             bundles: catalog.bundles.len(),
             secrets: catalog.secrets.len(),

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use crate::diagnostics::Diagnostic;
-use crate::model::{Catalog, OutputKind};
+use crate::model::{Catalog, Env, OutputKind};
 use crate::source::Files;
 
 /// The marker that identifies a file as secretcat's (and so one `generate` may replace or remove).
@@ -32,10 +32,15 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "fixtures.yaml.hbs",
         include_str!("templates/fixtures.yaml.hbs"),
     ),
+    (
+        "releases.yaml.hbs",
+        include_str!("templates/releases.yaml.hbs"),
+    ),
     ("SECRETS.md.hbs", include_str!("templates/SECRETS.md.hbs")),
 ];
 
-/// Render every output of the catalog, keyed by path relative to the root.
+/// Render every output of the catalog, keyed by path relative to the root. A file that is the same
+/// in every environment is written once; one that differs is written per environment.
 pub fn render(
     catalog: &Catalog,
     templates: &Templates,
@@ -47,33 +52,26 @@ pub fn render(
     );
     let mut files = BTreeMap::new();
     let mut problems = Vec::new();
-    for (kind, bundle, path) in catalog.outputs.files(catalog.bundles.values()) {
-        let rendered = match kind {
-            OutputKind::KeyMap => templates.render(
-                "vault-secrets.base.yaml.hbs",
-                &json!({ "generated_by": generated_by, "store": views::store(catalog), "keys": views::key_map(catalog) }), sources,
-            ),
-            OutputKind::Bundle(_) => {
-                let (bundle, external_secrets) = views::bundle(catalog, bundle.unwrap_or_default());
-                templates.render(
-                    "bundle.yaml.hbs",
-                    &json!({ "generated_by": generated_by, "bundle": bundle, "externalSecrets": external_secrets }), sources,
-                )
+    for (kind, bundle, relative) in catalog.outputs.outputs(catalog.bundles.values()) {
+        for (env, mut context) in contexts(catalog, kind, bundle.unwrap_or_default()) {
+            let path = catalog.outputs.place(&relative, env);
+            if let Some(map) = context.as_object_mut() {
+                map.insert("generated_by".into(), generated_by.clone().into());
+                map.insert("environment".into(), env.into());
             }
-            OutputKind::Fixtures => templates.render(
-                "fixtures.yaml.hbs",
-                &json!({ "generated_by": generated_by, "seeding": catalog.seeding_environments(), "fixtures": views::fixtures(catalog), "generate": views::generate_parameters(catalog) }), sources,
-            ),
-            OutputKind::Docs => templates
-                .render("SECRETS.md.hbs", &docs_context(catalog, &generated_by), sources)
-                .map(|text| tidy_markdown(&text)),
-            OutputKind::Schema => Ok(schema::render()),
-        };
-        match rendered.and_then(|text| accept(&path, kind, text, templates)) {
-            Ok(text) => {
-                files.insert(path, text);
+            let rendered = match kind {
+                OutputKind::Schema => Ok(schema::render()),
+                OutputKind::Docs => templates
+                    .render(template_of(kind), &context, sources)
+                    .map(|text| tidy_markdown(&text)),
+                _ => templates.render(template_of(kind), &context, sources),
+            };
+            match rendered.and_then(|text| accept(&path, kind, text, templates)) {
+                Ok(text) => {
+                    files.insert(path, text);
+                }
+                Err(problem) => problems.push(problem),
             }
-            Err(problem) => problems.push(problem),
         }
     }
     if problems.is_empty() {
@@ -83,10 +81,76 @@ pub fn render(
     }
 }
 
-fn docs_context(catalog: &Catalog, generated_by: &str) -> serde_json::Value {
+/// The template context of an output in each environment it is written for: one shared context
+/// (environment `None`) when every environment has the file and sees the same data.
+fn contexts<'a>(
+    catalog: &'a Catalog,
+    kind: OutputKind,
+    bundle: &str,
+) -> Vec<(Env<'a>, serde_json::Value)> {
+    if !kind.per_environment() {
+        return vec![(
+            None,
+            context(catalog, kind, bundle, None).unwrap_or_default(),
+        )];
+    }
+    let per_env: Vec<(Env, Option<serde_json::Value>)> = catalog
+        .envs()
+        .into_iter()
+        .map(|env| (env, context(catalog, kind, bundle, env)))
+        .collect();
+    let first = &per_env[0].1;
+    if first.is_some() && per_env.iter().all(|(_, c)| c == first) {
+        return vec![(None, first.clone().unwrap_or_default())];
+    }
+    per_env
+        .into_iter()
+        .filter_map(|(env, context)| context.map(|c| (env, c)))
+        .collect()
+}
+
+/// What the template of `kind` sees in `env`; `None` where the output does not exist there.
+fn context(
+    catalog: &Catalog,
+    kind: OutputKind,
+    bundle: &str,
+    env: Env,
+) -> Option<serde_json::Value> {
+    Some(match kind {
+        OutputKind::KeyMap => {
+            json!({ "store": views::store(catalog, env), "keys": views::key_map(catalog) })
+        }
+        OutputKind::Bundle(_) => {
+            let (bundle, external_secrets) = views::bundle(catalog, bundle, env)?;
+            json!({ "bundle": bundle, "externalSecrets": external_secrets })
+        }
+        OutputKind::Fixtures => json!({
+            "seeding": catalog.seeding_environments(),
+            "seeds": catalog.seeds(env),
+            "fixtures": views::fixtures(catalog, env),
+            "generate": views::generate_parameters(catalog, env),
+            "required": views::required(catalog, env),
+        }),
+        OutputKind::Releases => serde_json::to_value(views::releases(catalog, env)).ok()?,
+        OutputKind::Docs => docs_context(catalog),
+        OutputKind::Schema => serde_json::Value::Object(Default::default()),
+    })
+}
+
+fn template_of(kind: OutputKind) -> &'static str {
+    match kind {
+        OutputKind::KeyMap => "vault-secrets.base.yaml.hbs",
+        OutputKind::Bundle(_) => "bundle.yaml.hbs",
+        OutputKind::Fixtures => "fixtures.yaml.hbs",
+        OutputKind::Releases => "releases.yaml.hbs",
+        OutputKind::Docs => "SECRETS.md.hbs",
+        OutputKind::Schema => "(none)",
+    }
+}
+
+fn docs_context(catalog: &Catalog) -> serde_json::Value {
     let mut context = serde_json::to_value(docs::view(catalog)).unwrap_or_default();
     if let Some(map) = context.as_object_mut() {
-        map.insert("generated_by".into(), generated_by.into());
         let mermaid = crate::graph::render(catalog, None, crate::graph::GraphFormat::Mermaid);
         map.insert("mermaid".into(), mermaid.unwrap_or_default().into());
     }
@@ -110,13 +174,7 @@ fn accept(
             serde_saphyr::options! { budget: None },
         )
     {
-        let template = match kind {
-            OutputKind::KeyMap => "vault-secrets.base.yaml.hbs",
-            OutputKind::Bundle(_) => "bundle.yaml.hbs",
-            OutputKind::Fixtures => "fixtures.yaml.hbs",
-            OutputKind::Docs | OutputKind::Schema => "(none)",
-        };
-        let shown = templates.shown(template);
+        let shown = templates.shown(template_of(kind));
         let reason = error.to_string();
         let reason = reason
             .lines()

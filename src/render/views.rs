@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::model::{BundleKind, Catalog, DecodingStrategy, Key, Secret, StoreKind, ValueSource};
+use crate::model::{
+    BundleKind, Catalog, DecodingStrategy, Env, Key, Secret, StoreKind, ValueSource,
+};
 
 /// Marker the bootstrap job replaces with a stable per-cluster random value.
 pub const GENERATE_MARKER: &str = "__generate__";
@@ -15,6 +17,8 @@ pub const GENERATE_MARKER: &str = "__generate__";
 pub struct StoreView<'a> {
     pub kind: StoreKind,
     pub name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<&'a str>,
     pub mount: &'a str,
     pub version: &'static str,
     pub property: &'a str,
@@ -23,11 +27,12 @@ pub struct StoreView<'a> {
     pub server: Option<&'a str>,
 }
 
-pub fn store(catalog: &Catalog) -> StoreView<'_> {
-    let store = &catalog.store;
+pub fn store<'a>(catalog: &'a Catalog, env: Env) -> StoreView<'a> {
+    let store = catalog.store_in(env);
     StoreView {
         kind: store.kind,
         name: &store.name,
+        namespace: store.namespace.as_deref(),
         mount: &store.mount,
         version: "v2",
         property: &store.property,
@@ -45,12 +50,16 @@ pub fn key_map(catalog: &Catalog) -> BTreeMap<&str, &str> {
         .collect()
 }
 
-/// Vault key path → fixture literal or the generate marker; external keys are left out.
-pub fn fixtures(catalog: &Catalog) -> BTreeMap<&str, &str> {
+/// Vault key path → fixture literal or the generate marker, in an environment that seeds
+/// fixtures; external keys are left out, and an environment that does not seed gets none.
+pub fn fixtures<'a>(catalog: &'a Catalog, env: Env) -> BTreeMap<&'a str, &'a str> {
+    if !catalog.seeds(env) {
+        return BTreeMap::new();
+    }
     catalog
         .keys
         .values()
-        .filter_map(|k| match &k.source {
+        .filter_map(|k| match k.source_in(env) {
             ValueSource::Fixture(value) => Some((k.path.as_str(), value.as_str())),
             ValueSource::Generate { .. } => Some((k.path.as_str(), GENERATE_MARKER)),
             ValueSource::External(_) => None,
@@ -65,16 +74,29 @@ pub struct GenerateView {
 }
 
 /// Vault key path → how the bootstrap job generates its value, for every `__generate__` key.
-pub fn generate_parameters(catalog: &Catalog) -> BTreeMap<&str, GenerateView> {
+pub fn generate_parameters<'a>(catalog: &'a Catalog, env: Env) -> BTreeMap<&'a str, GenerateView> {
+    if !catalog.seeds(env) {
+        return BTreeMap::new();
+    }
     catalog
         .keys
         .values()
-        .filter_map(|k| match k.source {
+        .filter_map(|k| match *k.source_in(env) {
             ValueSource::Generate { length, charset } => {
                 Some((k.path.as_str(), GenerateView { length, charset }))
             }
             _ => None,
         })
+        .collect()
+}
+
+/// External keys that must hold a real value in Vault before ESO syncs, sorted.
+pub fn required<'a>(catalog: &'a Catalog, env: Env) -> Vec<&'a str> {
+    catalog
+        .keys
+        .values()
+        .filter(|k| k.required_in(env) && matches!(k.source_in(env), ValueSource::External(_)))
+        .map(|k| k.path.as_str())
         .collect()
 }
 
@@ -88,13 +110,23 @@ pub struct BundleView<'a> {
     pub owner: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<&'a str>,
+    /// The release toggle in this environment.
+    pub installed: bool,
+    /// Releases applied before this one (Helmfile `needs`): the store, then needed bundles.
+    pub needs: Vec<&'a str>,
+    #[serde(rename = "syncWave")]
+    pub sync_wave: i64,
 }
+
+/// The Argo CD annotation that orders a resource within a sync.
+pub const SYNC_WAVE_ANNOTATION: &str = "argocd.argoproj.io/sync-wave";
 
 /// One ExternalSecret of a bundle values file: metadata plus a complete v1 spec.
 #[derive(Serialize)]
 pub struct ExternalSecretView<'a> {
     pub name: &'a str,
     pub namespace: &'a str,
+    pub annotations: BTreeMap<&'static str, String>,
     pub spec: Spec<'a>,
 }
 
@@ -151,7 +183,16 @@ pub struct RemoteRef<'a> {
     pub metadata_policy: &'static str,
 }
 
-pub fn external_secret<'a>(catalog: &'a Catalog, secret: &'a Secret) -> ExternalSecretView<'a> {
+pub fn external_secret<'a>(
+    catalog: &'a Catalog,
+    secret: &'a Secret,
+    env: Env,
+) -> ExternalSecretView<'a> {
+    let store = catalog.store_in(env);
+    let wave = catalog
+        .bundles
+        .get(&secret.bundle)
+        .map_or(0, |b| b.sync_wave);
     let template = match (&secret.template, &secret.secret_type) {
         (None, None) => None,
         (template, secret_type) => Some(TemplateView {
@@ -170,12 +211,13 @@ pub fn external_secret<'a>(catalog: &'a Catalog, secret: &'a Secret) -> External
     };
     ExternalSecretView {
         name: &secret.external_secret,
-        namespace: &secret.namespace,
+        namespace: catalog.namespace_in(&secret.namespace, env),
+        annotations: BTreeMap::from([(SYNC_WAVE_ANNOTATION, wave.to_string())]),
         spec: Spec {
             refresh_interval: &secret.refresh_interval,
             secret_store_ref: StoreRef {
-                kind: catalog.store.kind,
-                name: &catalog.store.name,
+                kind: store.kind,
+                name: &store.name,
             },
             target: Target {
                 name: &secret.target,
@@ -201,25 +243,103 @@ pub fn external_secret<'a>(catalog: &'a Catalog, secret: &'a Secret) -> External
     }
 }
 
+/// A bundle's values in `env`; `None` where the bundle does not exist.
 pub fn bundle<'a>(
     catalog: &'a Catalog,
     name: &str,
-) -> (BundleView<'a>, Vec<ExternalSecretView<'a>>) {
-    let bundle = &catalog.bundles[name];
-    let view = BundleView {
-        name: &bundle.name,
-        kind: bundle.kind,
-        release: &bundle.release,
-        namespace: &bundle.namespace,
-        owner: bundle.owner.as_deref(),
-        description: bundle.description.as_deref(),
-    };
+    env: Env,
+) -> Option<(BundleView<'a>, Vec<ExternalSecretView<'a>>)> {
+    let bundle = catalog.bundles.get(name).filter(|b| b.exists_in(env))?;
+    let view = bundle_view(catalog, bundle, env);
     let secrets = bundle
         .secrets
         .iter()
-        .map(|s| external_secret(catalog, &catalog.secrets[s]))
+        .map(|s| &catalog.secrets[s])
+        .filter(|s| s.listed_in(env))
+        .map(|s| external_secret(catalog, s, env))
         .collect();
-    (view, secrets)
+    Some((view, secrets))
+}
+
+fn bundle_view<'a>(
+    catalog: &'a Catalog,
+    bundle: &'a crate::model::Bundle,
+    env: Env,
+) -> BundleView<'a> {
+    let needs = std::iter::once(catalog.store_in(env).release.as_str())
+        .chain(
+            bundle
+                .needs
+                .iter()
+                .filter_map(|n| catalog.bundles.get(n))
+                .map(|b| b.release.as_str()),
+        )
+        .collect();
+    BundleView {
+        name: &bundle.name,
+        kind: bundle.kind,
+        release: &bundle.release,
+        namespace: catalog.namespace_in(&bundle.namespace, env),
+        owner: bundle.owner.as_deref(),
+        description: bundle.description.as_deref(),
+        installed: bundle.installed_in(env),
+        needs,
+        sync_wave: bundle.sync_wave,
+    }
+}
+
+/// The releases file (the platform's `15-secrets.values.yaml`): the store, then every bundle that
+/// exists in `env`, by bundle name.
+#[derive(Serialize)]
+pub struct ReleasesView<'a> {
+    pub store: StoreRelease<'a>,
+    pub releases: BTreeMap<&'a str, ReleaseView<'a>>,
+}
+
+/// One bundle's entry in the releases file: `releases.<bundle>.installed`, as Helmfile reads it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleaseView<'a> {
+    pub kind: BundleKind,
+    pub release: &'a str,
+    pub namespace: &'a str,
+    pub installed: bool,
+    pub needs: Vec<&'a str>,
+    pub sync_wave: i64,
+}
+
+#[derive(Serialize)]
+pub struct StoreRelease<'a> {
+    pub release: &'a str,
+    #[serde(rename = "syncWave")]
+    pub sync_wave: i64,
+}
+
+pub fn releases<'a>(catalog: &'a Catalog, env: Env) -> ReleasesView<'a> {
+    let store = catalog.store_in(env);
+    ReleasesView {
+        store: StoreRelease {
+            release: &store.release,
+            sync_wave: store.sync_wave,
+        },
+        releases: catalog
+            .bundles
+            .values()
+            .filter(|b| b.exists_in(env))
+            .map(|b| {
+                let view = bundle_view(catalog, b, env);
+                let release = ReleaseView {
+                    kind: view.kind,
+                    release: view.release,
+                    namespace: view.namespace,
+                    installed: view.installed,
+                    needs: view.needs,
+                    sync_wave: view.sync_wave,
+                };
+                (b.name.as_str(), release)
+            })
+            .collect(),
+    }
 }
 
 /// How a key gets its value, for documents and listings. Never holds a generated or external value.

@@ -1,15 +1,16 @@
 //! Validation of `[keys.*]`: paths, aliases, exactly one value source, lengths.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 use heck::ToLowerCamelCase;
 
 use super::{Ctx, names};
 use crate::diagnostics::Diagnostic;
 use crate::load::Def;
-use crate::load::raw::{Charset, RawKey};
+use crate::load::raw::{Charset, RawGenerate, RawKey};
 use crate::load::spanned::Spanned;
-use crate::model::{Environment, Key, Origin, Store, ValueSource};
+use crate::model::{Environment, Key, KeyOverride, Origin, Store, ValueSource};
 
 pub(super) fn compile(
     ctx: &mut Ctx,
@@ -113,71 +114,141 @@ pub(super) fn compile(
             }
         }
         if let Some(owner) = &raw.owner {
-            ctx.check_name("owner", file, owner, |n: &str| names::simple_name(n));
+            ctx.check_owner(&format!("key `{path}` is owned by"), file, owner);
         }
-        let source = value_source(ctx, &path, &name, file, &raw, &seeding);
+        let base = Sources {
+            fixture: &raw.fixture,
+            generate: &raw.generate,
+            external: &raw.external,
+        };
+        let given = given_source(ctx, &path, file, &base);
+        let source_origin = given.as_ref().map(|(_, span)| Origin {
+            file,
+            span: span.clone(),
+        });
+        let base_source = given.map(|(source, _)| source);
+        let mut overrides = BTreeMap::new();
+        let subject = format!("key `{path}` overrides");
+        for (env, table) in &raw.overrides {
+            if !ctx.check_environment(&subject, file, env) {
+                continue;
+            }
+            let sources = Sources {
+                fixture: &table.value.fixture,
+                generate: &table.value.generate,
+                external: &table.value.external,
+            };
+            let source = given_source(ctx, &path, file, &sources);
+            let effective = source.as_ref().map(|(s, _)| s).or(base_source.as_ref());
+            check_required(
+                ctx,
+                &path,
+                Some(env),
+                file,
+                &table.value.required,
+                effective,
+            );
+            overrides.insert(
+                env.value.clone(),
+                KeyOverride {
+                    source_origin: source.as_ref().map(|(_, span)| Origin {
+                        file,
+                        span: span.clone(),
+                    }),
+                    source: source.map(|(source, _)| source),
+                    required: table.value.required.as_ref().map(|r| r.value),
+                    origin: Origin {
+                        file,
+                        span: env.span.clone(),
+                    },
+                },
+            );
+        }
+        check_required(ctx, &path, None, file, &raw.required, base_source.as_ref());
+        let source = match base_source {
+            Some(source) => source,
+            None => {
+                let uncovered: Vec<&str> = seeding
+                    .iter()
+                    .copied()
+                    .filter(|env| overrides.get(*env).is_none_or(|o| o.source.is_none()))
+                    .collect();
+                if !uncovered.is_empty() {
+                    ctx.push(Diagnostic::missing_value_source(&path, &uncovered).at(
+                        file,
+                        name.span.clone(),
+                        "no fixture, generate or external",
+                    ));
+                }
+                ValueSource::External(None)
+            }
+        };
         let allowed = raw
             .allow_credential_like
             .as_ref()
             .is_some_and(|reason| !reason.trim().is_empty());
-        if let (Some(fixture), false) = (&raw.fixture, allowed)
-            && let Some(kind) = super::credentials::looks_like_credential(fixture)
-        {
-            let mut diagnostic = Diagnostic::credential_like_fixture(&path, kind).at(
-                file,
-                fixture.span.clone(),
-                "committed to git",
-            );
-            if let Some(reason) = &raw.allow_credential_like {
-                diagnostic =
-                    diagnostic.also(file, reason.span.clone(), "an empty reason does not count");
-            }
-            ctx.push(diagnostic);
-        }
         let min_length = raw.min_length.as_ref().map(|m| m.value);
-        if let Some(min) = &raw.min_length {
-            if min.value == 0 {
-                ctx.push(
-                    Diagnostic::invalid_length(&path, "min_length must be at least 1")
-                    .help("remove `min_length`, or set it to the shortest value the consumer accepts")
-                    .at(
+        if let Some(min) = &raw.min_length
+            && min.value == 0
+        {
+            ctx.push(
+                Diagnostic::invalid_length(&path, "min_length must be at least 1")
+                    .help(
+                        "remove `min_length`, or set it to the shortest value the consumer accepts",
+                    )
+                    .at(file, min.span.clone(), ""),
+            );
+        }
+        let fixtures = std::iter::once(&raw.fixture)
+            .chain(raw.overrides.values().map(|o| &o.value.fixture))
+            .flatten();
+        for fixture in fixtures {
+            if !allowed && let Some(kind) = super::credentials::looks_like_credential(fixture) {
+                let mut diagnostic = Diagnostic::credential_like_fixture(&path, kind).at(
+                    file,
+                    fixture.span.clone(),
+                    "committed to git",
+                );
+                if let Some(reason) = &raw.allow_credential_like {
+                    diagnostic = diagnostic.also(
                         file,
-                        min.span.clone(),
-                        "",
-                    ),
+                        reason.span.clone(),
+                        "an empty reason does not count",
+                    );
+                }
+                ctx.push(diagnostic);
+            }
+            if let Some(min) = raw.min_length.as_ref().filter(|m| m.value > 0)
+                && (fixture.chars().count() as u64) < min.value
+            {
+                ctx.push(
+                    Diagnostic::fixture_too_short(&path, fixture.chars().count(), min.value)
+                        .at(file, fixture.span.clone(), "")
+                        .also(file, min.span.clone(), "min_length set here"),
                 );
             }
-            match (&source, &raw.generate, &raw.fixture) {
-                (ValueSource::Generate { length, .. }, Some(generate), _)
-                    if *length < min.value =>
-                {
-                    ctx.push(
-                        Diagnostic::invalid_length(
-                            &path,
-                            &format!(
-                                "generates {length} characters, below its min_length of {}",
-                                min.value
-                            ),
-                        )
-                        .help(format!("raise `length` to at least {}", min.value))
-                        .at(file, generate.value.length.span.clone(), "")
-                        .also(
-                            file,
-                            min.span.clone(),
-                            "min_length set here",
+        }
+        let generators = std::iter::once(&raw.generate)
+            .chain(raw.overrides.values().map(|o| &o.value.generate))
+            .flatten();
+        for generate in generators {
+            let length = generate.value.length.value;
+            if let Some(min) = raw.min_length.as_ref().filter(|m| m.value > 0)
+                && length > 0
+                && length < min.value
+            {
+                ctx.push(
+                    Diagnostic::invalid_length(
+                        &path,
+                        &format!(
+                            "generates {length} characters, below its min_length of {}",
+                            min.value
                         ),
                     )
-                }
-                (ValueSource::Fixture(value), _, Some(fixture))
-                    if (value.chars().count() as u64) < min.value =>
-                {
-                    ctx.push(
-                        Diagnostic::fixture_too_short(&path, value.chars().count(), min.value)
-                            .at(file, fixture.span.clone(), "")
-                            .also(file, min.span.clone(), "min_length set here"),
-                    )
-                }
-                _ => {}
+                    .help(format!("raise `length` to at least {}", min.value))
+                    .at(file, generate.value.length.span.clone(), "")
+                    .also(file, min.span.clone(), "min_length set here"),
+                )
             }
         }
         keys.insert(
@@ -190,6 +261,9 @@ pub(super) fn compile(
                 source,
                 min_length,
                 rotation: raw.rotation,
+                required: raw.required.is_some_and(|r| r.value),
+                overrides,
+                source_origin,
                 used_by: Vec::new(),
                 origin,
             },
@@ -198,22 +272,28 @@ pub(super) fn compile(
     keys
 }
 
-fn value_source(
+/// The value-source fields of a key table or of one of its overrides.
+struct Sources<'a> {
+    fixture: &'a Option<Spanned<String>>,
+    generate: &'a Option<Spanned<RawGenerate>>,
+    external: &'a Option<Spanned<String>>,
+}
+
+/// The source a table gives, with its span; conflicting sources and zero lengths are reported.
+fn given_source(
     ctx: &mut Ctx,
     path: &str,
-    name: &Spanned<String>,
     file: crate::source::FileId,
-    raw: &RawKey,
-    seeding: &[&str],
-) -> ValueSource {
+    sources: &Sources,
+) -> Option<(ValueSource, Range<usize>)> {
     let mut given = Vec::new();
-    if let Some(fixture) = &raw.fixture {
+    if let Some(fixture) = sources.fixture {
         given.push(("fixture", fixture.span.clone()));
     }
-    if let Some(generate) = &raw.generate {
+    if let Some(generate) = sources.generate {
         given.push(("generate", generate.span.clone()));
     }
-    if let Some(external) = &raw.external {
+    if let Some(external) = sources.external {
         given.push(("external", external.span.clone()));
     }
     if given.len() > 1 {
@@ -228,7 +308,7 @@ fn value_source(
         }
         ctx.push(diagnostic);
     }
-    if let Some(generate) = &raw.generate
+    if let Some(generate) = sources.generate
         && generate.value.length.value == 0
     {
         ctx.push(
@@ -239,22 +319,53 @@ fn value_source(
                 .at(file, generate.value.length.span.clone(), ""),
         );
     }
-    match (&raw.fixture, &raw.generate, &raw.external) {
-        (Some(fixture), _, _) => ValueSource::Fixture(fixture.value.clone()),
-        (None, Some(generate), _) => ValueSource::Generate {
-            length: generate.value.length.value,
-            charset: generate.value.charset.unwrap_or(Charset::Alphanumeric),
-        },
-        (None, None, Some(external)) => ValueSource::External(Some(external.value.clone())),
-        (None, None, None) => {
-            if !seeding.is_empty() {
-                ctx.push(Diagnostic::missing_value_source(path, seeding).at(
-                    file,
-                    name.span.clone(),
-                    "no fixture, generate or external",
-                ));
-            }
-            ValueSource::External(None)
-        }
+    match (sources.fixture, sources.generate, sources.external) {
+        (Some(fixture), _, _) => Some((
+            ValueSource::Fixture(fixture.value.clone()),
+            fixture.span.clone(),
+        )),
+        (None, Some(generate), _) => Some((
+            ValueSource::Generate {
+                length: generate.value.length.value,
+                charset: generate.value.charset.unwrap_or(Charset::Alphanumeric),
+            },
+            generate.span.clone(),
+        )),
+        (None, None, Some(external)) => Some((
+            ValueSource::External(Some(external.value.clone())),
+            external.span.clone(),
+        )),
+        (None, None, None) => None,
+    }
+}
+
+/// `required = true` promises a real value, which only an external source can.
+fn check_required(
+    ctx: &mut Ctx,
+    path: &str,
+    env: Option<&Spanned<String>>,
+    file: crate::source::FileId,
+    required: &Option<Spanned<bool>>,
+    source: Option<&ValueSource>,
+) {
+    let Some(required) = required.as_ref().filter(|r| r.value) else {
+        return;
+    };
+    if let Some(kind) = source.and_then(source_kind) {
+        ctx.push(
+            Diagnostic::required_not_external(path, env.map(|e| e.value.as_str()), kind).at(
+                file,
+                required.span.clone(),
+                "",
+            ),
+        );
+    }
+}
+
+fn source_kind(source: &ValueSource) -> Option<&'static str> {
+    match source {
+        ValueSource::Fixture(_) => Some("a fixture"),
+        ValueSource::Generate { .. } => Some("generated"),
+        ValueSource::External(_) => None,
     }
 }

@@ -2,6 +2,7 @@
 //! reference and checking every name. All problems are collected before anything is decided.
 
 mod credentials;
+mod guardrails;
 mod keys;
 pub mod names;
 mod outputs;
@@ -10,18 +11,77 @@ mod secrets;
 use std::collections::BTreeMap;
 
 use crate::diagnostics::Diagnostic;
-use crate::load::raw::{BundleKind, StoreKind};
+use crate::load::raw::{BundleKind, RawEnvironment, RawOwner, RawStore, StoreKind};
 use crate::load::spanned::Spanned;
 use crate::load::{Def, RawCatalog};
-use crate::model::{Bundle, Catalog, Environment, Origin, Store};
+use crate::model::{Bundle, Catalog, Environment, Origin, Owner, Store};
 use crate::source::FileId;
+use crate::suggest::closest;
 
-/// Diagnostics collected while validating, with the file each span belongs to.
+/// Diagnostics collected while validating, and the declared names references are checked against.
 pub(crate) struct Ctx<'a> {
     pub diagnostics: &'a mut Vec<Diagnostic>,
+    /// Declared environments, sorted.
+    pub environments: Vec<String>,
+    /// Declared owners, sorted; empty when the catalog declares none (owners are then free-form).
+    pub owners: Vec<String>,
 }
 
 impl Ctx<'_> {
+    /// Check an environment list (`environments = [...]`); the known names, sorted and unique.
+    pub fn check_environments(
+        &mut self,
+        subject: &str,
+        file: FileId,
+        list: &[Spanned<String>],
+    ) -> Vec<String> {
+        let mut known: Vec<String> = list
+            .iter()
+            .filter(|env| self.check_environment(subject, file, env))
+            .map(|env| env.value.clone())
+            .collect();
+        known.sort();
+        known.dedup();
+        known
+    }
+
+    /// `subject` says who names it, e.g. "secret `s` is limited to".
+    pub fn check_environment(
+        &mut self,
+        subject: &str,
+        file: FileId,
+        env: &Spanned<String>,
+    ) -> bool {
+        if self.environments.contains(&env.value) {
+            return true;
+        }
+        let all: Vec<&str> = self.environments.iter().map(String::as_str).collect();
+        let best = closest(env, all.iter().copied());
+        self.push(
+            Diagnostic::unknown_environment(subject, env, best, &all).at(
+                file,
+                env.span.clone(),
+                "not declared",
+            ),
+        );
+        false
+    }
+
+    /// An owner reference: a simple name, and a declared one once the catalog declares owners.
+    pub fn check_owner(&mut self, subject: &str, file: FileId, owner: &Spanned<String>) {
+        self.check_name("owner", file, owner, |n: &str| names::simple_name(n));
+        if self.owners.is_empty() || self.owners.contains(&owner.value) {
+            return;
+        }
+        let all: Vec<&str> = self.owners.iter().map(String::as_str).collect();
+        let best = closest(owner, all.iter().copied());
+        self.push(Diagnostic::unknown_owner(subject, owner, best, &all).at(
+            file,
+            owner.span.clone(),
+            "not declared in [owners]",
+        ));
+    }
+
     pub fn push(&mut self, diagnostic: Diagnostic) {
         self.diagnostics.push(diagnostic);
     }
@@ -67,21 +127,20 @@ pub fn validate(
     catalog_dir: String,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Catalog> {
-    let mut ctx = Ctx { diagnostics };
+    let mut ctx = Ctx {
+        diagnostics,
+        environments: raw.environments.keys().cloned().collect(),
+        owners: raw.owners.keys().cloned().collect(),
+    };
     let (store_file, raw_store) = raw.store?;
     let store = compile_store(&mut ctx, store_file, raw_store.value);
-    let environments = compile_environments(&mut ctx, raw.environments);
-    let mut bundles = compile_bundles(&mut ctx, raw.bundles);
-    let outputs = outputs::compile(&mut ctx, raw.outputs, &bundles);
+    let owners = compile_owners(&mut ctx, raw.owners);
+    let (environments, mappings) = compile_environments(&mut ctx, raw.environments, &store);
+    let (mut bundles, needs) = compile_bundles(&mut ctx, raw.bundles);
+    guardrails::order_bundles(&mut ctx, &mut bundles, needs, &store);
+    let outputs = outputs::compile(&mut ctx, raw.outputs, &bundles, &environments);
     let mut keys = keys::compile(&mut ctx, raw.keys, &store, &environments);
-    let secrets = secrets::compile(
-        &mut ctx,
-        raw.secrets,
-        &store,
-        &environments,
-        &bundles,
-        &keys,
-    );
+    let secrets = secrets::compile(&mut ctx, raw.secrets, &store, &bundles, &keys);
 
     for secret in secrets.values() {
         if let Some(bundle) = bundles.get_mut(&secret.bundle) {
@@ -109,18 +168,25 @@ pub fn validate(
             ));
         }
     }
-    Some(Catalog {
+    let catalog = Catalog {
         catalog_dir,
         store,
         environments,
+        owners,
         bundles,
         keys,
         secrets,
         outputs,
-    })
+    };
+    guardrails::check_namespace_mappings(&mut ctx, &catalog, mappings);
+    // Like unused keys, guardrail findings over a catalog with broken references are mostly echoes.
+    if !has_errors {
+        guardrails::check(&mut ctx, &catalog);
+    }
+    Some(catalog)
 }
 
-fn compile_store(ctx: &mut Ctx, file: FileId, raw: crate::load::raw::RawStore) -> Store {
+fn compile_store(ctx: &mut Ctx, file: FileId, raw: RawStore) -> Store {
     ctx.check_name("store name", file, &raw.name, |n: &str| {
         names::dns1123_subdomain(n)
     });
@@ -137,43 +203,132 @@ fn compile_store(ctx: &mut Ctx, file: FileId, raw: crate::load::raw::RawStore) -
     if let Some(interval) = &raw.refresh_interval {
         ctx.check_duration(file, interval, "the store");
     }
+    if let Some(namespace) = &raw.namespace {
+        ctx.check_name("store namespace", file, namespace, |n: &str| {
+            names::dns1123_label(n, 63)
+        });
+    }
+    if let Some(release) = &raw.release {
+        ctx.check_name("store release name", file, release, |n: &str| {
+            names::dns1123_label(n, 53)
+        });
+    }
     Store {
         kind: raw.kind.map_or(StoreKind::ClusterSecretStore, |k| k.value),
         name: raw.name.value,
+        namespace: raw.namespace.map(|n| n.value),
         mount: raw.mount.value,
         property: raw.property.map_or_else(|| "value".into(), |p| p.value),
         refresh_interval: raw
             .refresh_interval
             .map_or_else(|| "1h".into(), |r| r.value),
         server: raw.server.map(|s| s.value),
+        release: raw
+            .release
+            .map_or_else(|| Store::DEFAULT_RELEASE.into(), |r| r.value),
+        sync_wave: raw.sync_wave.map_or(Store::DEFAULT_WAVE, |w| w.value),
     }
 }
 
-fn compile_environments(
-    ctx: &mut Ctx,
-    raw: BTreeMap<String, Def<crate::load::raw::RawEnvironment>>,
-) -> BTreeMap<String, Environment> {
+fn compile_owners(ctx: &mut Ctx, raw: BTreeMap<String, Def<RawOwner>>) -> BTreeMap<String, Owner> {
     raw.into_iter()
         .map(|(name, def)| {
             let spanned = Spanned::new(name.clone(), def.name_span.clone());
-            ctx.check_name("environment name", def.file, &spanned, |n: &str| {
-                names::dns1123_label(n, 63)
-            });
-            let env = Environment {
+            ctx.check_name("owner", def.file, &spanned, |n: &str| names::simple_name(n));
+            let raw = def.value.value;
+            let owner = Owner {
                 name: name.clone(),
-                fixtures: def.value.value.fixtures.value,
-                description: def.value.value.description,
+                team: raw.team.value,
+                contact: raw.contact.value,
+                description: raw.description,
             };
-            (name, env)
+            (name, owner)
         })
         .collect()
 }
 
+/// A namespace mapping as written, checked once every namespace of the catalog is known.
+pub(crate) struct Mapping {
+    pub env: String,
+    pub file: FileId,
+    pub from: Spanned<String>,
+}
+
+fn compile_environments(
+    ctx: &mut Ctx,
+    raw: BTreeMap<String, Def<RawEnvironment>>,
+    catalog_store: &Store,
+) -> (BTreeMap<String, Environment>, Vec<Mapping>) {
+    let mut mappings = Vec::new();
+    let environments = raw
+        .into_iter()
+        .map(|(name, def)| {
+            let file = def.file;
+            let spanned = Spanned::new(name.clone(), def.name_span.clone());
+            ctx.check_name("environment name", file, &spanned, |n: &str| {
+                names::dns1123_label(n, 63)
+            });
+            let raw = def.value.value;
+            let mut store = catalog_store.clone();
+            if let Some(overrides) = raw.store.map(|s| s.value) {
+                if let Some(kind) = overrides.kind {
+                    store.kind = kind.value;
+                }
+                if let Some(store_name) = overrides.name {
+                    ctx.check_name("store name", file, &store_name, |n: &str| {
+                        names::dns1123_subdomain(n)
+                    });
+                    store.name = store_name.value;
+                }
+                if let Some(namespace) = overrides.namespace {
+                    ctx.check_name("store namespace", file, &namespace, |n: &str| {
+                        names::dns1123_label(n, 63)
+                    });
+                    store.namespace = Some(namespace.value);
+                }
+                if let Some(server) = overrides.server {
+                    store.server = Some(server.value);
+                }
+            }
+            let mut namespaces = BTreeMap::new();
+            for (from, to) in raw.namespaces {
+                ctx.check_name("namespace", file, &to, |n: &str| {
+                    names::dns1123_label(n, 63)
+                });
+                namespaces.insert(from.value.clone(), to.value);
+                mappings.push(Mapping {
+                    env: name.clone(),
+                    file,
+                    from,
+                });
+            }
+            let env = Environment {
+                name: name.clone(),
+                fixtures: raw.fixtures.value,
+                description: raw.description,
+                store,
+                namespaces,
+                origin: Origin {
+                    file,
+                    span: def.name_span,
+                },
+            };
+            (name, env)
+        })
+        .collect();
+    (environments, mappings)
+}
+
+/// Each bundle's `needs` as written, ordered once every bundle is known.
+pub(crate) type Needs = BTreeMap<String, (FileId, Vec<Spanned<String>>)>;
+
 fn compile_bundles(
     ctx: &mut Ctx,
     raw: BTreeMap<String, Def<crate::load::raw::RawBundle>>,
-) -> BTreeMap<String, Bundle> {
-    raw.into_iter()
+) -> (BTreeMap<String, Bundle>, Needs) {
+    let mut needs = Needs::new();
+    let bundles = raw
+        .into_iter()
         .map(|(name, def)| {
             let file = def.file;
             let spanned = Spanned::new(name.clone(), def.name_span.clone());
@@ -203,9 +358,22 @@ fn compile_bundles(
                 ctx.check_name(what, file, &release, |n: &str| names::dns1123_label(n, 53));
             }
             let release = release.value;
+            needs.insert(name.clone(), (file, raw.needs));
             if let Some(owner) = &raw.owner {
-                ctx.check_name("owner", file, owner, |n: &str| names::simple_name(n));
+                ctx.check_owner(&format!("bundle `{name}` is owned by"), file, owner);
             }
+            let subject = format!("bundle `{name}` is limited to");
+            let environments = raw
+                .environments
+                .map(|list| ctx.check_environments(&subject, file, &list.value));
+            let subject = format!("bundle `{name}` sets `installed` for");
+            let not_installed = raw
+                .installed
+                .iter()
+                .filter(|(env, _)| ctx.check_environment(&subject, file, env))
+                .filter(|(_, installed)| !installed.value)
+                .map(|(env, _)| env.value.clone())
+                .collect();
             let bundle = Bundle {
                 name: name.clone(),
                 kind: raw.kind.value,
@@ -213,6 +381,10 @@ fn compile_bundles(
                 namespace: raw.namespace.value,
                 owner: raw.owner.map(|o| o.value),
                 description: raw.description,
+                environments,
+                not_installed,
+                needs: Vec::new(),
+                sync_wave: 0,
                 secrets: Vec::new(),
                 origin: Origin {
                     file,
@@ -221,7 +393,8 @@ fn compile_bundles(
             };
             (name, bundle)
         })
-        .collect()
+        .collect();
+    (bundles, needs)
 }
 
 #[cfg(test)]

@@ -7,13 +7,14 @@ use super::Ctx;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::load::raw::RawOutputs;
 use crate::load::spanned::Spanned;
-use crate::model::{Bundle, BundleKind, OutputKind, OutputPaths};
+use crate::model::{Bundle, BundleKind, Environment, OutputKind, OutputPaths};
 use crate::source::FileId;
 
 pub(super) fn compile(
     ctx: &mut Ctx,
     raw: Option<(FileId, Spanned<RawOutputs>)>,
     bundles: &BTreeMap<String, Bundle>,
+    environments: &BTreeMap<String, Environment>,
 ) -> OutputPaths<String> {
     let defaults = OutputPaths::DEFAULT;
     let (file, raw) = match raw {
@@ -24,12 +25,12 @@ pub(super) fn compile(
     let mut pick = |field: &'static str,
                     value: Option<Spanned<String>>,
                     default: &str,
-                    per_bundle: bool|
+                    placeholders: Placeholders|
      -> String {
         let Some(value) = value else {
             return default.to_string();
         };
-        if let (Some(file), Some((why, help))) = (file, path_problem(&value, per_bundle)) {
+        if let (Some(file), Some((why, help))) = (file, path_problem(&value, placeholders)) {
             ctx.push(
                 Diagnostic::invalid_output_path(&value, &why)
                     .at(file, value.span.clone(), "")
@@ -53,34 +54,73 @@ pub(super) fn compile(
         fixtures: None,
         schema: None,
         docs: None,
+        releases: None,
+        environment: None,
     });
+    use Placeholders::{Bundle as PerBundle, Environment as PerEnv, None as Once};
     let outputs = OutputPaths {
-        dir: pick("dir", raw.dir, defaults.dir, false),
-        key_map: pick("key_map", raw.key_map, defaults.key_map, false),
-        layer15: pick("layer15", raw.layer15, defaults.layer15, true),
-        integration: pick("integration", raw.integration, defaults.integration, true),
-        chart: pick("chart", raw.chart, defaults.chart, true),
-        fixtures: pick("fixtures", raw.fixtures, defaults.fixtures, false),
-        schema: pick("schema", raw.schema, defaults.schema, false),
-        docs: pick("docs", raw.docs, defaults.docs, false),
+        dir: pick("dir", raw.dir, defaults.dir, Once),
+        key_map: pick("key_map", raw.key_map, defaults.key_map, Once),
+        layer15: pick("layer15", raw.layer15, defaults.layer15, PerBundle),
+        integration: pick(
+            "integration",
+            raw.integration,
+            defaults.integration,
+            PerBundle,
+        ),
+        chart: pick("chart", raw.chart, defaults.chart, PerBundle),
+        fixtures: pick("fixtures", raw.fixtures, defaults.fixtures, Once),
+        schema: pick("schema", raw.schema, defaults.schema, Once),
+        docs: pick("docs", raw.docs, defaults.docs, Once),
+        releases: pick("releases", raw.releases, defaults.releases, Once),
+        environment: pick("environment", raw.environment, defaults.environment, PerEnv),
     };
-    // Every producer of each path; a path with two or more is one error naming them all.
-    let mut producers: BTreeMap<String, Vec<(OutputKind, Option<&str>)>> = BTreeMap::new();
-    for (kind, bundle, path) in outputs.files(bundles.values()) {
-        producers.entry(path).or_default().push((kind, bundle));
-    }
     // A broken pattern already has its error; its expansions colliding would only repeat it.
     let broken = ctx
         .diagnostics
         .iter()
         .any(|d| d.code == Code::InvalidOutputPath);
-    if !broken {
-        report_file_folder_clashes(ctx, producers.keys());
+    if broken {
+        return outputs;
     }
-    for (path, producers) in producers
-        .into_iter()
-        .filter(|(_, p)| p.len() > 1 && !broken)
-    {
+    // Every producer of each path; a path with two or more is one error naming them all. The
+    // places a file takes once are checked first; only when they are clean are the folders of
+    // the environments checked too, so one bad pattern is one error, not one per environment.
+    let all = outputs.outputs(bundles.values());
+    let mut once: Producers = BTreeMap::new();
+    let mut everywhere: Producers = BTreeMap::new();
+    for (kind, bundle, relative) in &all {
+        let shared = outputs.place(relative, None);
+        once.entry(shared.clone())
+            .or_default()
+            .push((*kind, *bundle));
+        everywhere.entry(shared).or_default().push((*kind, *bundle));
+        if kind.per_environment() {
+            for env in environments.keys() {
+                let path = outputs.place(relative, Some(env));
+                everywhere.entry(path).or_default().push((*kind, *bundle));
+            }
+        }
+    }
+    let before = ctx.diagnostics.len();
+    report_collisions(ctx, once, file, &spans, bundles);
+    if ctx.diagnostics.len() == before {
+        report_collisions(ctx, everywhere, file, &spans, bundles);
+    }
+    outputs
+}
+
+type Producers<'a> = BTreeMap<String, Vec<(OutputKind, Option<&'a str>)>>;
+
+fn report_collisions(
+    ctx: &mut Ctx,
+    producers: Producers,
+    file: Option<FileId>,
+    spans: &BTreeMap<&str, Range<usize>>,
+    bundles: &BTreeMap<String, Bundle>,
+) {
+    report_file_folder_clashes(ctx, producers.keys());
+    for (path, producers) in producers.into_iter().filter(|(_, p)| p.len() > 1) {
         let names: Vec<String> = producers
             .iter()
             .map(|(kind, bundle)| match bundle {
@@ -112,7 +152,6 @@ pub(super) fn compile(
         };
         ctx.push(diagnostic);
     }
-    outputs
 }
 
 /// An output path that another output needs as a folder (`maps` beside `maps/keys.yaml`).
@@ -140,13 +179,23 @@ fn field_of(kind: OutputKind) -> &'static str {
         OutputKind::Bundle(BundleKind::Chart) => "chart",
         OutputKind::KeyMap => "key_map",
         OutputKind::Fixtures => "fixtures",
+        OutputKind::Releases => "releases",
         OutputKind::Schema => "schema",
         OutputKind::Docs => "docs",
     }
 }
 
+/// The placeholders a path pattern may hold.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Placeholders {
+    None,
+    Bundle,
+    /// Must hold `{env}`, or every environment would share one folder.
+    Environment,
+}
+
 /// Why an output path pattern is unusable, and what to do instead.
-fn path_problem(path: &str, per_bundle: bool) -> Option<(String, String)> {
+fn path_problem(path: &str, placeholders: Placeholders) -> Option<(String, String)> {
     let problem = |why: &str, help: &str| Some((why.to_string(), help.to_string()));
     if path.is_empty() {
         return problem("is empty", "name a file, relative to the repository root");
@@ -172,32 +221,43 @@ fn path_problem(path: &str, per_bundle: bool) -> Option<(String, String)> {
     if path.chars().any(char::is_control) {
         return problem("holds a control character", "remove it");
     }
-    let unknown: Vec<&str> = path
+    let allowed: &[&str] = match placeholders {
+        Placeholders::None => &[],
+        Placeholders::Bundle => &["{bundle}", "{release}"],
+        Placeholders::Environment => &["{env}"],
+    };
+    let named = |list: &[&str]| list.join(" and ");
+    let help = match placeholders {
+        Placeholders::None => {
+            "only layer15, integration and chart are per bundle, and environment per environment"
+                .to_string()
+        }
+        _ => format!("the placeholders are {}", named(allowed)),
+    };
+    let found: Vec<&str> = path
         .match_indices('{')
         .filter_map(|(start, _)| {
             path[start..]
                 .find('}')
                 .map(|end| &path[start..=start + end])
         })
-        .filter(|placeholder| !matches!(*placeholder, "{bundle}" | "{release}"))
         .collect();
-    if let Some(first) = unknown.first() {
-        return Some((
-            format!("has the unknown placeholder `{first}`"),
-            "the placeholders are {bundle} and {release}".into(),
-        ));
+    if let Some(first) = found.iter().find(|p| !allowed.contains(p)) {
+        let why = if ["{bundle}", "{release}", "{env}"].contains(first) {
+            format!("cannot use {first} here")
+        } else {
+            format!("has the unknown placeholder `{first}`")
+        };
+        return Some((why, help));
     }
-    let known = path.matches("{bundle}").count() + path.matches("{release}").count();
+    let known = found.len();
     if path.matches('{').count() != known || path.matches('}').count() != known {
-        return problem(
-            "has an unbalanced `{` or `}`",
-            "the placeholders are {bundle} and {release}",
-        );
+        return Some(("has an unbalanced `{` or `}`".into(), help));
     }
-    if !per_bundle && known > 0 {
+    if placeholders == Placeholders::Environment && !path.contains("{env}") {
         return problem(
-            "is catalog-wide, so it cannot use {bundle} or {release}",
-            "only layer15, integration and chart are per bundle",
+            "does not hold {env}",
+            "each environment needs its own folder, e.g. `{env}` or `env/{env}`",
         );
     }
     None

@@ -10,14 +10,13 @@ use crate::load::raw::{
     BundleKind, DecodingStrategy, EngineVersion, MergePolicy, RawDataRef, RawSecret,
 };
 use crate::load::spanned::Spanned;
-use crate::model::{Bundle, Consumer, DataRef, Environment, Key, Origin, Secret, Store, Template};
+use crate::model::{Bundle, Consumer, DataRef, Key, Origin, Secret, Store, Template};
 use crate::suggest::closest;
 
 pub(super) fn compile(
     ctx: &mut Ctx,
     raw: BTreeMap<String, Def<RawSecret>>,
     store: &Store,
-    environments: &BTreeMap<String, Environment>,
     bundles: &BTreeMap<String, Bundle>,
     keys: &BTreeMap<String, Key>,
 ) -> BTreeMap<String, Secret> {
@@ -39,7 +38,7 @@ pub(super) fn compile(
             .external_secret
             .as_ref()
             .map_or(origin.span.clone(), |e| e.span.clone());
-        let secret = compile_one(ctx, &name, &origin, raw, store, environments, bundles, keys);
+        let secret = compile_one(ctx, &name, &origin, raw, store, bundles, keys);
         for (what, object, span) in [
             ("Secret", &secret.target, target_span),
             ("ExternalSecret", &secret.external_secret, es_span),
@@ -72,7 +71,6 @@ fn compile_one(
     origin: &Origin,
     raw: RawSecret,
     store: &Store,
-    environments: &BTreeMap<String, Environment>,
     bundles: &BTreeMap<String, Bundle>,
     keys: &BTreeMap<String, Key>,
 ) -> Secret {
@@ -87,11 +85,13 @@ fn compile_one(
         let all: Vec<&str> = bundles.keys().map(String::as_str).collect();
         let best = closest(&raw.bundle, all.iter().copied());
         ctx.push(
-            Diagnostic::unknown_bundle(name, &raw.bundle, best, &all).at(
-                file,
-                raw.bundle.span.clone(),
-                "no such bundle",
-            ),
+            Diagnostic::unknown_bundle(
+                &format!("secret `{name}` belongs to"),
+                &raw.bundle,
+                best,
+                &all,
+            )
+            .at(file, raw.bundle.span.clone(), "no such bundle"),
         );
     }
     let namespace = match &raw.namespace {
@@ -130,8 +130,28 @@ fn compile_one(
         }
     };
     if let Some(owner) = &raw.owner {
-        ctx.check_name("owner", file, owner, |n: &str| names::simple_name(n));
+        ctx.check_owner(&format!("secret `{name}` is owned by"), file, owner);
     }
+    let owner = raw
+        .owner
+        .map(|o| o.value)
+        .or_else(|| bundle.and_then(|b| b.owner.clone()));
+    let preprovision = match (&raw.preprovision, &raw.preprovision_reason) {
+        (Some(flag), reason) if flag.value => {
+            match reason.as_ref().filter(|r| !r.trim().is_empty()) {
+                Some(reason) => Some(reason.value.clone()),
+                None => {
+                    ctx.push(Diagnostic::missing_reason(name).at(
+                        file,
+                        flag.span.clone(),
+                        "pre-provisioned here",
+                    ));
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
     if let Some(kind) = &raw.secret_type {
         ctx.check_name("Secret type", file, kind, |n: &str| names::secret_type(n));
     }
@@ -142,23 +162,11 @@ fn compile_one(
         }
         None => store.refresh_interval.clone(),
     };
-    let environments = raw.environments.as_ref().map(|list| {
-        let all: Vec<&str> = environments.keys().map(String::as_str).collect();
-        for env in &list.value {
-            if !environments.contains_key(&env.value) {
-                let best = closest(env, all.iter().copied());
-                ctx.push(Diagnostic::unknown_environment(name, env, best, &all).at(
-                    file,
-                    env.span.clone(),
-                    "not declared",
-                ));
-            }
-        }
-        let mut names: Vec<String> = list.value.iter().map(|e| e.value.clone()).collect();
-        names.sort();
-        names.dedup();
-        names
-    });
+    let subject = format!("secret `{name}` is limited to");
+    let environments = raw
+        .environments
+        .as_ref()
+        .map(|list| ctx.check_environments(&subject, file, &list.value));
 
     let integration = bundle.filter(|b| b.kind == BundleKind::Integration);
     if raw.data.is_empty() {
@@ -239,12 +247,13 @@ fn compile_one(
         target,
         bundle: raw.bundle.value.clone(),
         namespace,
-        owner: raw.owner.map(|o| o.value),
+        owner,
         external_secret,
         secret_type: raw.secret_type.map(|t| t.value),
         template,
         refresh_interval,
         environments,
+        preprovision,
         data,
         consumers: Vec::new(),
         rotation: raw.rotation,
@@ -257,6 +266,7 @@ fn compile_one(
         .map(str::to_string)
         .collect::<Vec<_>>();
     for consumer in raw.consumers {
+        let consumer_span = consumer.span.clone();
         let consumer = consumer.value;
         ctx.check_name("consumer name", file, &consumer.name, |n: &str| {
             names::simple_name(n)
@@ -284,10 +294,34 @@ fn compile_one(
         let mut requires: Vec<String> = consumer.requires.into_iter().map(|r| r.value).collect();
         requires.sort();
         requires.dedup();
+        if let Some(owner) = &consumer.owner {
+            let subject = format!(
+                "consumer `{}` of secret `{name}` is owned by",
+                consumer.name.value
+            );
+            ctx.check_owner(&subject, file, owner);
+        }
+        let subject = format!(
+            "consumer `{}` of secret `{name}` is limited to",
+            consumer.name.value
+        );
+        let environments = consumer
+            .environments
+            .map(|list| ctx.check_environments(&subject, file, &list.value));
         secret.consumers.push(Consumer {
             name: consumer.name.value,
             via: consumer.via.value,
             requires,
+            owner: consumer
+                .owner
+                .map(|o| o.value)
+                .or_else(|| secret.owner.clone()),
+            environments,
+            sync_wave: consumer.sync_wave.map(|w| w.value),
+            origin: Origin {
+                file,
+                span: consumer_span,
+            },
         });
     }
     secret.consumers.sort_by(|a, b| a.name.cmp(&b.name));
