@@ -276,7 +276,7 @@ fn via_name(via: crate::model::Via) -> String {
 fn source_kind(key: &Key) -> String {
     match key.source {
         ValueSource::External(_) => "external".into(),
-        _ => source_summary(key),
+        _ => source_summary(&key.source, false),
     }
 }
 
@@ -335,16 +335,21 @@ pub fn explain(catalog: &Catalog, files: &Files, name: &str) -> Result<String, D
         if let Some(description) = &key.description {
             let _ = writeln!(out, "  about:     {description}");
         }
-        let value = match &key.source {
+        let describe = |source: &ValueSource, required: bool| match source {
             ValueSource::Fixture(value) => {
                 format!("fixture {value:?} (seeded where fixtures are allowed)")
             }
-            other => {
-                let _ = other;
-                source_summary(key)
-            }
+            other => source_summary(other, required),
         };
-        let _ = writeln!(out, "  value:     {value}");
+        let _ = writeln!(out, "  value:     {}", describe(&key.source, key.required));
+        for (env, over) in &key.overrides {
+            let source = over.source.as_ref().unwrap_or(&key.source);
+            let _ = writeln!(
+                out,
+                "    in {env}: {}",
+                describe(source, key.required_in(Some(env)))
+            );
+        }
         if let Some(min) = key.min_length {
             let _ = writeln!(out, "  min:       {min} characters");
         }
@@ -449,7 +454,7 @@ pub fn explain(catalog: &Catalog, files: &Files, name: &str) -> Result<String, D
                 catalog.store.mount,
                 reference.key,
                 reference.property,
-                source_summary(key)
+                source_summary(&key.source, key.required)
             );
         }
         if let Some(template) = &secret.template {

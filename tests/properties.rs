@@ -1706,17 +1706,37 @@ proptest! {
                 Source::External(_) => {}
             }
         }
-        let fixture_file = read("generated/foundation-vault-bootstrap.fixtures.yaml")?;
-        prop_assert_eq!(&fixture_file["fixtures"], &serde_json::Value::Object(fixtures));
-        prop_assert_eq!(&fixture_file["generate"], &serde_json::Value::Object(generate));
-        let key_map = read("generated/vault-secrets.base.yaml")?;
-        prop_assert_eq!(&key_map["keys"], &serde_json::Value::Object(keys));
-        let server = plan.store.server.clone().map_or(serde_json::Value::Null, Into::into);
-        prop_assert_eq!(&key_map["store"]["server"], &server);
-        for bundle in &plan.bundles {
-            let file = read(&format!("generated/{}", bundle_output(bundle)))?;
-            let description = bundle.description.clone().map_or(serde_json::Value::Null, Into::into);
-            prop_assert_eq!(&file["bundle"]["description"], &description);
+        // Each environment reads its own copy of a file where one exists, else the shared one.
+        let envs: Vec<(Option<&str>, bool)> = if plan.envs.is_empty() {
+            vec![(None, true)]
+        } else {
+            plan.envs.iter().map(|e| (Some(e.name.as_str()), e.fixtures)).collect()
+        };
+        let read_in = |env: Option<&str>, path: &str| match env {
+            Some(env) if files.contains_key(&format!("generated/{env}/{path}")) => {
+                read(&format!("generated/{env}/{path}"))
+            }
+            _ => read(&format!("generated/{path}")),
+        };
+        let nothing = serde_json::Value::Object(serde_json::Map::new());
+        for (env, seeds) in envs {
+            let fixture_file = read_in(env, "foundation-vault-bootstrap.fixtures.yaml")?;
+            let (fixtures, generate) = if seeds {
+                (serde_json::Value::Object(fixtures.clone()), serde_json::Value::Object(generate.clone()))
+            } else {
+                (nothing.clone(), nothing.clone())
+            };
+            prop_assert_eq!(&fixture_file["fixtures"], &fixtures, "environment {:?}", env);
+            prop_assert_eq!(&fixture_file["generate"], &generate, "environment {:?}", env);
+            let key_map = read_in(env, "vault-secrets.base.yaml")?;
+            prop_assert_eq!(&key_map["keys"], &serde_json::Value::Object(keys.clone()));
+            let server = plan.store.server.clone().map_or(serde_json::Value::Null, Into::into);
+            prop_assert_eq!(&key_map["store"]["server"], &server);
+            for bundle in &plan.bundles {
+                let file = read_in(env, &bundle_output(bundle))?;
+                let description = bundle.description.clone().map_or(serde_json::Value::Null, Into::into);
+                prop_assert_eq!(&file["bundle"]["description"], &description);
+            }
         }
     }
 }

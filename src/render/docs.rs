@@ -12,6 +12,7 @@ use crate::model::Catalog;
 pub struct DocsView<'a> {
     pub store: super::views::StoreView<'a>,
     pub counts: Counts,
+    pub environments: Vec<EnvironmentRow<'a>>,
     pub bundles: Vec<BundleRow<'a>>,
     pub secrets: Vec<SecretRow<'a>>,
     pub keys: Vec<KeyRow<'a>>,
@@ -27,12 +28,25 @@ pub struct Counts {
 }
 
 #[derive(Serialize)]
+pub struct EnvironmentRow<'a> {
+    pub name: &'a str,
+    pub fixtures: bool,
+    pub store: String,
+    pub namespaces: String,
+    pub description: &'a str,
+}
+
+#[derive(Serialize)]
 pub struct BundleRow<'a> {
     pub name: &'a str,
     pub kind: crate::model::BundleKind,
     pub release: &'a str,
     pub namespace: &'a str,
     pub secrets: usize,
+    /// Where the bundle exists and is installed, e.g. "all; not installed in local".
+    pub installed: String,
+    pub sync_wave: i64,
+    pub needs: String,
     pub description: &'a str,
 }
 
@@ -63,6 +77,8 @@ pub struct ConsumerRow<'a> {
     pub name: &'a str,
     pub via: crate::model::Via,
     pub requires: String,
+    pub owner: &'a str,
+    pub environments: String,
 }
 
 #[derive(Serialize)]
@@ -79,6 +95,10 @@ pub struct KeyRow<'a> {
 #[derive(Serialize)]
 pub struct OwnerSection<'a> {
     pub owner: &'a str,
+    /// Team and contact, when the owner is declared in `[owners]`.
+    pub team: Option<&'a str>,
+    pub contact: Option<&'a str>,
+    pub description: Option<&'a str>,
     pub secrets: Vec<&'a str>,
     pub keys: Vec<KeyRow<'a>>,
     pub rotation: Vec<RotationRow<'a>>,
@@ -103,10 +123,7 @@ pub fn view(catalog: &Catalog) -> DocsView<'_> {
             namespace: &s.namespace,
             external_secret: &s.external_secret,
             owner: s.owner.as_deref().unwrap_or(NO_OWNER),
-            environments: s
-                .environments
-                .as_ref()
-                .map_or_else(|| "all".into(), |e| e.join(", ")),
+            environments: listed(&s.environments),
             description: s.description.as_deref().unwrap_or(""),
             rotation: s.rotation.as_deref().unwrap_or(""),
             data: s
@@ -125,14 +142,19 @@ pub fn view(catalog: &Catalog) -> DocsView<'_> {
                     name: &c.name,
                     via: c.via,
                     requires: c.requires.join(", "),
+                    owner: c.owner.as_deref().unwrap_or(NO_OWNER),
+                    environments: listed(&c.environments),
                 })
                 .collect(),
         })
         .collect();
     let mut owners: BTreeMap<&str, OwnerSection> = BTreeMap::new();
+    for owner in catalog.owners.keys() {
+        owner_section(catalog, &mut owners, owner);
+    }
     for s in catalog.secrets.values() {
         let owner = s.owner.as_deref().unwrap_or(NO_OWNER);
-        let entry = owner_section(&mut owners, owner);
+        let entry = owner_section(catalog, &mut owners, owner);
         entry.secrets.push(&s.name);
         if let Some(note) = &s.rotation {
             entry.rotation.push(RotationRow {
@@ -143,7 +165,7 @@ pub fn view(catalog: &Catalog) -> DocsView<'_> {
     }
     for k in catalog.keys.values() {
         let owner = k.owner.as_deref().unwrap_or(NO_OWNER);
-        let entry = owner_section(&mut owners, owner);
+        let entry = owner_section(catalog, &mut owners, owner);
         entry.keys.push(key_row(catalog, k));
         if let Some(note) = &k.rotation {
             entry.rotation.push(RotationRow {
@@ -160,6 +182,26 @@ pub fn view(catalog: &Catalog) -> DocsView<'_> {
             keys: catalog.keys.len(),
             consumers: catalog.consumers().len(),
         },
+        environments: catalog
+            .environments
+            .values()
+            .map(|e| EnvironmentRow {
+                name: &e.name,
+                fixtures: e.fixtures,
+                store: format!("{}/{}", e.store.kind.keyword(), e.store.name)
+                    + &e.store
+                        .namespace
+                        .as_ref()
+                        .map_or(String::new(), |n| format!(" in {n}")),
+                namespaces: e
+                    .namespaces
+                    .iter()
+                    .map(|(from, to)| format!("{from} → {to}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                description: e.description.as_deref().unwrap_or(""),
+            })
+            .collect(),
         bundles: catalog
             .bundles
             .values()
@@ -169,6 +211,16 @@ pub fn view(catalog: &Catalog) -> DocsView<'_> {
                 release: &b.release,
                 namespace: &b.namespace,
                 secrets: b.secrets.len(),
+                installed: match b.not_installed.as_slice() {
+                    [] => listed(&b.environments),
+                    off => format!(
+                        "{}; not installed in {}",
+                        listed(&b.environments),
+                        off.join(", ")
+                    ),
+                },
+                sync_wave: b.sync_wave,
+                needs: b.needs.join(", "),
                 description: b.description.as_deref().unwrap_or(""),
             })
             .collect(),
@@ -178,12 +230,24 @@ pub fn view(catalog: &Catalog) -> DocsView<'_> {
     }
 }
 
+/// "all", or the environments a limit names.
+fn listed(limit: &Option<Vec<String>>) -> String {
+    limit
+        .as_ref()
+        .map_or_else(|| "all".into(), |e| e.join(", "))
+}
+
 fn owner_section<'m, 'a>(
+    catalog: &'a Catalog,
     owners: &'m mut BTreeMap<&'a str, OwnerSection<'a>>,
     owner: &'a str,
 ) -> &'m mut OwnerSection<'a> {
+    let declared = catalog.owners.get(owner);
     owners.entry(owner).or_insert_with(|| OwnerSection {
         owner,
+        team: declared.map(|o| o.team.as_str()),
+        contact: declared.map(|o| o.contact.as_str()),
+        description: declared.and_then(|o| o.description.as_deref()),
         secrets: vec![],
         keys: vec![],
         rotation: vec![],
@@ -202,7 +266,17 @@ fn key_row<'a>(catalog: &'a Catalog, k: &'a crate::model::Key) -> KeyRow<'a> {
         path: &k.path,
         alias: &k.alias,
         owner: k.owner.as_deref().unwrap_or(NO_OWNER),
-        source: source_summary(k),
+        source: std::iter::once(source_summary(&k.source, k.required))
+            .chain(k.overrides.iter().filter_map(|(env, o)| {
+                let source = o.source.as_ref().unwrap_or(&k.source);
+                Some(format!(
+                    "{env}: {}",
+                    source_summary(source, k.required_in(Some(env)))
+                ))
+                .filter(|_| o.source.is_some() || o.required.is_some())
+            }))
+            .collect::<Vec<_>>()
+            .join("; "),
         secrets: k.used_by.join(", "),
         consumers: consumers.join(", "),
         rotation: k.rotation.as_deref().unwrap_or(""),

@@ -5,9 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::model::{
-    BundleKind, Catalog, DecodingStrategy, Env, Key, Secret, StoreKind, ValueSource,
-};
+use crate::model::{BundleKind, Catalog, DecodingStrategy, Env, Secret, StoreKind, ValueSource};
 
 /// Marker the bootstrap job replaces with a stable per-cluster random value.
 pub const GENERATE_MARKER: &str = "__generate__";
@@ -343,11 +341,12 @@ pub fn releases<'a>(catalog: &'a Catalog, env: Env) -> ReleasesView<'a> {
 }
 
 /// How a key gets its value, for documents and listings. Never holds a generated or external value.
-pub fn source_summary(key: &Key) -> String {
-    match &key.source {
+pub fn source_summary(source: &ValueSource, required: bool) -> String {
+    let required = if required { " (required)" } else { "" };
+    match source {
         ValueSource::Fixture(_) => "fixture".into(),
         ValueSource::Generate { length, .. } => format!("generate ({length} chars)"),
-        ValueSource::External(Some(from)) => format!("external: {from}"),
-        ValueSource::External(None) => "external".into(),
+        ValueSource::External(Some(from)) => format!("external: {from}{required}"),
+        ValueSource::External(None) => format!("external{required}"),
     }
 }
