@@ -47,6 +47,9 @@ struct KeyJson<'a> {
     owner: Option<&'a str>,
     description: Option<&'a str>,
     source: SourceJson<'a>,
+    required: bool,
+    /// Environment → value source there, where it differs.
+    overrides: std::collections::BTreeMap<&'a str, SourceJson<'a>>,
     min_length: Option<u64>,
     rotation: Option<&'a str>,
     secrets: &'a [String],
@@ -65,6 +68,9 @@ struct ConsumerJson<'a> {
     name: &'a str,
     via: crate::model::Via,
     requires: &'a [String],
+    owner: Option<&'a str>,
+    environments: Option<&'a [String]>,
+    sync_wave: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -79,6 +85,7 @@ struct SecretJson<'a> {
     secret_type: Option<&'a str>,
     refresh_interval: &'a str,
     environments: Option<&'a [String]>,
+    preprovision: Option<&'a str>,
     provides: Vec<&'a str>,
     data: Vec<DataJson<'a>>,
     consumers: Vec<ConsumerJson<'a>>,
@@ -94,6 +101,10 @@ struct BundleJson<'a> {
     namespace: &'a str,
     owner: Option<&'a str>,
     description: Option<&'a str>,
+    environments: Option<&'a [String]>,
+    not_installed: &'a [String],
+    needs: &'a [String],
+    sync_wave: i64,
     secrets: &'a [String],
 }
 
@@ -106,22 +117,32 @@ struct ConsumerLinkJson<'a> {
     requires: &'a [String],
 }
 
+fn source_json(source: &ValueSource) -> SourceJson<'_> {
+    match source {
+        ValueSource::Fixture(value) => SourceJson::Fixture { value },
+        ValueSource::Generate { length, charset } => SourceJson::Generate {
+            length: *length,
+            charset: *charset,
+        },
+        ValueSource::External(from) => SourceJson::External {
+            from: from.as_deref(),
+        },
+    }
+}
+
 fn key_json(key: &Key) -> KeyJson<'_> {
     KeyJson {
         name: &key.path,
         alias: &key.alias,
         owner: key.owner.as_deref(),
         description: key.description.as_deref(),
-        source: match &key.source {
-            ValueSource::Fixture(value) => SourceJson::Fixture { value },
-            ValueSource::Generate { length, charset } => SourceJson::Generate {
-                length: *length,
-                charset: *charset,
-            },
-            ValueSource::External(from) => SourceJson::External {
-                from: from.as_deref(),
-            },
-        },
+        source: source_json(&key.source),
+        required: key.required,
+        overrides: key
+            .overrides
+            .iter()
+            .filter_map(|(env, o)| Some((env.as_str(), source_json(o.source.as_ref()?))))
+            .collect(),
         min_length: key.min_length,
         rotation: key.rotation.as_deref(),
         secrets: &key.used_by,
@@ -139,6 +160,7 @@ fn secret_json(secret: &Secret) -> SecretJson<'_> {
         secret_type: secret.secret_type.as_deref(),
         refresh_interval: &secret.refresh_interval,
         environments: secret.environments.as_deref(),
+        preprovision: secret.preprovision.as_deref(),
         provides: secret.provided_keys(),
         data: secret
             .data
@@ -157,6 +179,9 @@ fn secret_json(secret: &Secret) -> SecretJson<'_> {
                 name: &c.name,
                 via: c.via,
                 requires: &c.requires,
+                owner: c.owner.as_deref(),
+                environments: c.environments.as_deref(),
+                sync_wave: c.sync_wave,
             })
             .collect(),
         rotation: secret.rotation.as_deref(),
@@ -188,6 +213,10 @@ pub fn list(catalog: &Catalog, what: ListKind, format: ListFormat) -> String {
                     namespace: &b.namespace,
                     owner: b.owner.as_deref(),
                     description: b.description.as_deref(),
+                    environments: b.environments.as_deref(),
+                    not_installed: &b.not_installed,
+                    needs: &b.needs,
+                    sync_wave: b.sync_wave,
                     secrets: &b.secrets,
                 })
                 .collect::<Vec<_>>(),

@@ -16,7 +16,7 @@ pub struct Origin {
     pub span: Range<usize>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Catalog {
     /// The catalog folder relative to the root, as written into file headers (`catalog`).
     pub catalog_dir: String,
@@ -49,7 +49,7 @@ impl Store {
     pub const DEFAULT_WAVE: i64 = 15;
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Environment {
     pub name: String,
     pub fixtures: bool,
@@ -61,7 +61,7 @@ pub struct Environment {
     pub origin: Origin,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Owner {
     pub name: String,
     pub team: String,
@@ -69,7 +69,7 @@ pub struct Owner {
     pub description: Option<String>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Bundle {
     pub name: String,
     pub kind: BundleKind,
@@ -122,7 +122,7 @@ pub enum ValueSource {
     External(Option<String>),
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Key {
     pub path: String,
     pub alias: String,
@@ -142,7 +142,7 @@ pub struct Key {
     pub origin: Origin,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct KeyOverride {
     pub source: Option<ValueSource>,
     pub required: Option<bool>,
@@ -165,7 +165,7 @@ impl Key {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Secret {
     /// Catalog name of the secret.
     pub name: String,
@@ -215,7 +215,7 @@ impl Secret {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Template {
     pub data: BTreeMap<String, String>,
     pub merge_policy: MergePolicy,
@@ -229,7 +229,7 @@ pub struct DataRef {
     pub decoding_strategy: DecodingStrategy,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Consumer {
     pub name: String,
     pub via: Via,
@@ -323,6 +323,52 @@ impl Catalog {
                 .bundles
                 .get(&secret.bundle)
                 .is_some_and(|b| b.installed_in(env))
+    }
+
+    /// The catalog as one environment sees it: only what is rendered there, namespaces mapped,
+    /// the environment's store, and each key's value source there. For `list --env`.
+    pub fn in_environment(&self, env: &str) -> Catalog {
+        let mut secrets: BTreeMap<String, Secret> = BTreeMap::new();
+        for secret in self
+            .secrets
+            .values()
+            .filter(|s| self.renders_in(s, Some(env)))
+        {
+            let mut secret = secret.clone();
+            secret.namespace = self.namespace_in(&secret.namespace, Some(env)).to_string();
+            secret.consumers.retain(|c| c.installed_in(Some(env)));
+            secrets.insert(secret.name.clone(), secret);
+        }
+        let bundles = self
+            .bundles
+            .values()
+            .filter(|b| b.exists_in(Some(env)))
+            .map(|b| {
+                let mut bundle = b.clone();
+                bundle.namespace = self.namespace_in(&b.namespace, Some(env)).to_string();
+                bundle.secrets.retain(|s| secrets.contains_key(s));
+                (bundle.name.clone(), bundle)
+            })
+            .collect();
+        let keys = self
+            .keys
+            .values()
+            .map(|k| {
+                let mut key = k.clone();
+                key.source = k.source_in(Some(env)).clone();
+                key.required = k.required_in(Some(env));
+                key.overrides.clear();
+                key.used_by.retain(|s| secrets.contains_key(s));
+                (key.path.clone(), key)
+            })
+            .collect();
+        Catalog {
+            store: self.store_in(Some(env)).clone(),
+            bundles,
+            keys,
+            secrets,
+            ..self.clone()
+        }
     }
 
     pub fn seeding_environments(&self) -> Vec<&str> {

@@ -310,3 +310,50 @@ fn no_color_and_pipes_get_plain_text_unless_always_is_asked() {
         "--color always colours even a pipe"
     );
 }
+
+#[test]
+fn list_env_shows_the_catalog_as_one_environment_sees_it() {
+    let list = |what: &str, env: &str| -> serde_json::Value {
+        let output = secretcat(
+            &repo_root(),
+            &["list", what, "--format", "json", "--env", env],
+        );
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let named = |items: &serde_json::Value, name: &str| {
+        items
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["name"] == name)
+            .cloned()
+    };
+    let production = list("secrets", "production");
+    let platform = named(&production, "platform-db-credentials").unwrap();
+    assert_eq!(platform["namespace"], "ameide-prod");
+    assert!(
+        named(&production, "playwright-int-tests-secrets").is_none(),
+        "personas exist in local and dev only"
+    );
+    let local = list("secrets", "local");
+    assert_eq!(
+        named(&local, "platform-db-credentials").unwrap()["namespace"],
+        "ameide"
+    );
+    assert!(named(&local, "playwright-int-tests-secrets").is_some());
+
+    let password = named(&list("keys", "production"), "platform-db-password").unwrap();
+    assert_eq!(password["source"]["kind"], "external");
+    assert_eq!(password["required"], true);
+    let password = named(&list("keys", "local"), "platform-db-password").unwrap();
+    assert_eq!(password["source"]["kind"], "fixture");
+
+    let output = secretcat(&repo_root(), &["list", "keys", "--env", "prod"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("did you mean `production`?"),
+        "{}",
+        text(&output.stderr)
+    );
+}

@@ -218,6 +218,22 @@ pub(super) fn check(
     Outcome::from_severities(&compiled.diagnostics, !drift.is_empty())
 }
 
+/// `--env NAME` must name a declared environment.
+fn known_environment(catalog: &crate::model::Catalog, env: &str) -> Result<(), Diagnostic> {
+    if catalog.environments.contains_key(env) {
+        return Ok(());
+    }
+    let all: Vec<&str> = catalog.environments.keys().map(String::as_str).collect();
+    let hint = match crate::suggest::closest(env, all.iter().copied()) {
+        Some(best) => format!("; did you mean `{best}`?"),
+        None if all.is_empty() => "; the catalog declares none".into(),
+        None => format!("; declared environments: {}", all.join(", ")),
+    };
+    Err(Diagnostic::usage(format!(
+        "--env: unknown environment `{env}`{hint}"
+    )))
+}
+
 /// Which paths belong to `env`: the shared outputs, and everything below its own folder (where
 /// its orphans are too).
 fn environment_files<'a>(
@@ -225,17 +241,7 @@ fn environment_files<'a>(
     files: &BTreeMap<String, String>,
     env: &'a str,
 ) -> Result<impl Fn(&str) -> bool + 'a, Diagnostic> {
-    if !catalog.environments.contains_key(env) {
-        let all: Vec<&str> = catalog.environments.keys().map(String::as_str).collect();
-        let hint = match crate::suggest::closest(env, all.iter().copied()) {
-            Some(best) => format!("; did you mean `{best}`?"),
-            None if all.is_empty() => "; the catalog declares none".into(),
-            None => format!("; declared environments: {}", all.join(", ")),
-        };
-        return Err(Diagnostic::usage(format!(
-            "--env: unknown environment `{env}`{hint}"
-        )));
-    }
+    known_environment(catalog, env)?;
     let folder = format!("{}/", catalog.outputs.place("", Some(env)));
     let outputs = &catalog.outputs;
     let shared: std::collections::BTreeSet<String> = outputs
@@ -252,11 +258,19 @@ pub(super) fn list(
     root: &Path,
     what: ListKind,
     format: ListFormat,
+    env: Option<&str>,
     console: &mut Console,
 ) -> Outcome {
-    let Some((_, catalog)) = compiled_catalog(catalog_dir, root, console) else {
+    let Some((compiled, mut catalog)) = compiled_catalog(catalog_dir, root, console) else {
         return Outcome::Error;
     };
+    if let Some(env) = env {
+        if let Err(error) = known_environment(&catalog, env) {
+            print_error(console, &compiled.files, &error);
+            return Outcome::Error;
+        }
+        catalog = catalog.in_environment(env);
+    }
     let _ = console
         .stdout
         .write_all(inventory::list(&catalog, what, format).as_bytes());

@@ -93,6 +93,9 @@ secretcat list keys --format json | jq '.[] | select(.source.kind == \"external\
         /// Output format
         #[arg(long, value_enum, default_value = "text")]
         format: ListFormat,
+        /// The inventory as one environment sees it: its secrets, namespaces, store and key sources
+        #[arg(long, value_name = "NAME")]
+        env: Option<String>,
     },
     /// Follow one key or secret end to end: Vault key -> ExternalSecret -> Secret -> consumers.
     #[command(
@@ -246,8 +249,8 @@ pub fn run(
         Command::Check { format, env } => {
             commands::check(&catalog_dir, &root, *format, env.as_deref(), console)
         }
-        Command::List { what, format } => {
-            commands::list(&catalog_dir, &root, *what, *format, console)
+        Command::List { what, format, env } => {
+            commands::list(&catalog_dir, &root, *what, *format, env.as_deref(), console)
         }
         Command::Explain { name } => commands::explain(&catalog_dir, &root, name, console),
         Command::Graph { name, format } => {
