@@ -24,6 +24,10 @@ Steps (each prints failures, then `NAME: N passed, M failed`):
              catalog and generated/, a local hook built from the manifest's secretcat-check passes
              `pre-commit run --all-files`, and fails with the drift message after a hand edit.
 
+helm, eso, catalog, keymap and fixtures run once per environment of the catalog (`helm:production`),
+on the files that environment deploys: the shared ones and its own folder (generated/<env>/), against
+`secretcat list ... --env <env>`; a non-seeding environment's fixture map must be empty.
+
 Ends with `tools: N passed, M failed` and exits 1 on any failure (2 on bad usage).
 """
 
@@ -37,6 +41,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
 import traceback
 from pathlib import Path
 
@@ -91,19 +96,43 @@ def rel(path):
 # Inputs
 
 
-def secretcat_json(binary, what):
-    proc = run([binary, "list", what, "--format", "json"], cwd=ROOT)
+def environments():
+    """(name, seeds fixtures) of every environment in catalog/secretcat.toml; one unnamed
+    environment when it declares none."""
+    settings = tomllib.loads((ROOT / "catalog" / "secretcat.toml").read_text(encoding="utf-8"))
+    envs = settings.get("environments") or {}
+    if not envs:
+        return [(None, True)]
+    return [(name, bool(env.get("fixtures", False))) for name, env in sorted(envs.items())]
+
+
+def environment_files(env, all_envs):
+    """The generated YAML files `env` deploys: the shared ones and those in its own folder."""
+    generated = ROOT / "generated"
+    folders = {name for name, _ in all_envs if name}
+    files = []
+    for path in sorted(generated.rglob("*.yaml")):
+        first = path.relative_to(generated).parts[0]
+        if first == env or (first not in folders):
+            files.append(path)
+    return files
+
+
+def secretcat_json(binary, what, env=None):
+    proc = run([binary, "list", what, "--format", "json", *(["--env", env] if env else [])], cwd=ROOT)
     if proc.returncode != 0:
         sys.exit(f"consumers.py: `secretcat list {what} --format json` exited {proc.returncode}:\n{proc.stderr}")
     return json.loads(proc.stdout)
 
 
-def classify_generated():
-    """Every generated YAML file, by what its values hold."""
-    bundles, keymaps, fixture_maps, other = [], [], [], []
-    for path in sorted((ROOT / "generated").rglob("*.yaml")):
+def classify_generated(files):
+    """Generated YAML files, by what their values hold."""
+    bundles, keymaps, fixture_maps, releases, other = [], [], [], [], []
+    for path in files:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-        if isinstance(doc, dict) and "externalSecrets" in doc:
+        if isinstance(doc, dict) and "releases" in doc:
+            releases.append((path, doc))
+        elif isinstance(doc, dict) and "externalSecrets" in doc:
             bundles.append((path, doc))
         elif isinstance(doc, dict) and "store" in doc and "keys" in doc:
             keymaps.append((path, doc))
@@ -111,7 +140,7 @@ def classify_generated():
             fixture_maps.append((path, doc))
         else:
             other.append(path)
-    return bundles, keymaps, fixture_maps, other
+    return bundles, keymaps, fixture_maps, releases, other
 
 
 def load_docs(path):
@@ -122,11 +151,11 @@ def load_docs(path):
 # helm
 
 
-def helm_step(helm, out, bundles, keymaps, fixture_maps, other):
-    step = Step("helm")
-    step.ok(not other, f"generated YAML files that are neither a bundle, a key map nor a fixture map: {[rel(p) for p in other]}")
-    for name in ("vault-secrets.base.yaml", "foundation-vault-bootstrap.fixtures.yaml", "integration-secrets.yaml"):
-        step.ok((ROOT / "generated" / name).is_file(), f"generated/{name} is missing")
+def helm_step(name, helm, out, files, bundles, keymaps, fixture_maps, other):
+    step = Step(name)
+    step.ok(not other, f"generated YAML files that are neither a bundle, a key map, a fixture map nor releases: {[rel(p) for p in other]}")
+    for wanted in ("vault-secrets.base.yaml", "foundation-vault-bootstrap.fixtures.yaml", "integration-secrets.yaml", "15-secrets.values.yaml"):
+        step.ok(any(p.name == wanted for p in files), f"no {wanted} among {[rel(p) for p in files]}")
     step.ok(len(keymaps) == 1, f"expected one key map, found {[rel(p) for p, _ in keymaps]}")
     step.ok(len(fixture_maps) == 1, f"expected one fixture map, found {[rel(p) for p, _ in fixture_maps]}")
 
@@ -144,7 +173,7 @@ def helm_step(helm, out, bundles, keymaps, fixture_maps, other):
         results = []
         lint = run([helm, "lint", "--strict", CHART, "-f", path])
         results.append((lint.returncode == 0, f"helm lint --strict -f {rel(path)} exited {lint.returncode}:\n    {tail(lint.stdout + lint.stderr)}"))
-        rendered = out / "rendered" / (rel(path).replace("/", "__"))
+        rendered = out / "rendered" / name / (rel(path).replace("/", "__"))
         tpl = run([helm, "template", release, CHART, "-f", path, "--namespace", namespace])
         if not results_append_ok(results, tpl.returncode == 0, f"helm template {release} -f {rel(path)} exited {tpl.returncode}:\n    {tail(tpl.stderr)}"):
             return job, None, results
@@ -157,7 +186,7 @@ def helm_step(helm, out, bundles, keymaps, fixture_maps, other):
         elif kind == "keymap":
             want = {(doc.get("store") or {}).get("kind") or "ClusterSecretStore": 1}
         else:
-            want = {"ConfigMap": 1}
+            want = {"ConfigMap": 1} if doc.get("fixtures") or doc.get("required") else {}
         results.append((dict(kinds) == want, f"helm template -f {rel(path)} rendered {dict(kinds)}, expected {want}"))
         return job, rendered, results
 
@@ -168,7 +197,7 @@ def helm_step(helm, out, bundles, keymaps, fixture_maps, other):
     empty = run([helm, "template", "empty", CHART])
     step.ok(empty.returncode == 0 and not load_docs_text(empty.stdout), f"helm template (default values) should render nothing: rc {empty.returncode}, {tail(empty.stdout + empty.stderr)}")
 
-    (out / "rendered").mkdir(parents=True, exist_ok=True)
+    (out / "rendered" / name).mkdir(parents=True, exist_ok=True)
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
         for job, rendered, results in pool.map(one, jobs):
             for good, message in results:
@@ -193,8 +222,8 @@ def load_docs_text(text):
 # eso
 
 
-def eso_step(node, node_modules, rendered_files):
-    step = Step("eso")
+def eso_step(name, node, node_modules, rendered_files):
+    step = Step(name)
     manifests = [str(r) for r, kind, _ in rendered_files.values() if kind in ("bundle", "keymap")]
     if not step.ok(bool(manifests), "no rendered manifests to validate"):
         step.report()
@@ -241,8 +270,8 @@ def data_rows(spec):
     )
 
 
-def catalog_step(secrets, keys, external_secrets, stores):
-    step = Step("catalog")
+def catalog_step(name, secrets, keys, external_secrets, stores):
+    step = Step(name)
     by_id = collections.defaultdict(list)
     for es in external_secrets:
         meta = es["doc"].get("metadata") or {}
@@ -295,8 +324,8 @@ def catalog_step(secrets, keys, external_secrets, stores):
     return step
 
 
-def keymap_step(keys, secrets, keymap_doc, external_secrets):
-    step = Step("keymap")
+def keymap_step(name, keys, secrets, keymap_doc, external_secrets):
+    step = Step(name)
     key_map = (keymap_doc or {}).get("keys") or {}
     step.ok(len(key_map) == len(keys), f"key map has {len(key_map)} aliases, catalog has {len(keys)} keys")
     # Which catalog secret each rendered ExternalSecret is, by namespace and name.
@@ -326,12 +355,13 @@ def keymap_step(keys, secrets, keymap_doc, external_secrets):
 # fixtures
 
 
-def fixtures_step(keys, external_secrets, configmaps):
-    step = Step("fixtures")
-    if not step.ok(len(configmaps) == 1, f"expected one fixture ConfigMap, found {len(configmaps)}"):
+def fixtures_step(name, seeds, keys, external_secrets, configmaps):
+    step = Step(name)
+    # A fixture map with nothing to seed or require renders no ConfigMap.
+    if not step.ok(len(configmaps) == 1 or (not seeds and not configmaps), f"expected one fixture ConfigMap, found {len(configmaps)}"):
         step.report()
         return step
-    data = configmaps[0].get("data") or {}
+    data = configmaps[0].get("data") or {} if configmaps else {}
     fixtures = json.loads(data.get("fixtures.json", "{}"))
     generate = json.loads(data.get("generate.json", "{}"))
     read = set()
@@ -365,6 +395,10 @@ def fixtures_step(keys, external_secrets, configmaps):
     for name in sorted(read, key=str):
         step.ok(name in fixtures or name in external, f"Vault key {name!r} is read by an ExternalSecret but neither in the fixture map nor external")
     seeded = sorted(n for n, k in catalog.items() if k["source"]["kind"] in ("fixture", "generate"))
+    if not seeds:
+        # An environment that does not seed fixtures gets none, and reads only external keys.
+        step.ok(not fixtures and not generate, f"fixture map of an environment that does not seed fixtures is not empty: {sorted(fixtures)}")
+        seeded = []
     missing = sorted(set(seeded) - set(fixtures))
     step.ok(not missing, f"catalog keys with a fixture or generator missing from the fixture map: {missing}")
     stray = sorted(set(generate) - {n for n, v in fixtures.items() if v == "__generate__"})
@@ -509,16 +543,17 @@ def precommit_step(bindir, secretcat, scratch, cache):
     step.ok(clean.returncode == 0 and re.search(r"secretcat check\.*Passed", out) is not None,
             f"pre-commit run --all-files on the clean copy exited {clean.returncode}, expected Passed:\n    {tail(out)}")
 
-    edited = repo / "generated" / "vault-secrets-platform.yaml"
+    edited = sorted((repo / "generated").rglob("vault-secrets-platform.yaml"))[0]
+    edited_rel = edited.relative_to(repo).as_posix()
     text = edited.read_text(encoding="utf-8")
     changed = text.replace("refreshInterval: 1h", "refreshInterval: 2h", 1)
-    step.ok(changed != text, "found no `refreshInterval: 1h` to hand-edit in generated/vault-secrets-platform.yaml")
+    step.ok(changed != text, f"found no `refreshInterval: 1h` to hand-edit in {edited_rel}")
     edited.write_text(changed, encoding="utf-8")
     drift = run([pre_commit, "run", "--all-files"], cwd=repo, env=git_env)
     out = drift.stdout + drift.stderr
     expected = [
         r"secretcat check\.*Failed",
-        r"changed: generated/vault-secrets-platform\.yaml differs from the catalog",
+        rf"changed: {re.escape(edited_rel)} differs from the catalog",
         r"secretcat: 1 file\(s\) drifted from the catalog: run `secretcat generate`",
     ]
     missing = [p for p in expected if not re.search(p, out)]
@@ -550,10 +585,6 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     print(f"== rendered files: {out}")
 
-    secrets = secretcat_json(secretcat, "secrets")
-    keys = secretcat_json(secretcat, "keys")
-    bundles, keymaps, fixture_maps, other = classify_generated()
-
     steps = []
 
     def guarded(name, func, *fargs):
@@ -565,16 +596,24 @@ def main():
             step.report()
             return step
 
-    helm = guarded("helm", helm_step, args.helm, out, bundles, keymaps, fixture_maps, other)
-    rendered_files = {}
-    if isinstance(helm, tuple):
-        helm, rendered_files = helm
-    steps.append(helm)
-    steps.append(guarded("eso", eso_step, args.node, args.node_modules, rendered_files))
-    external_secrets, stores, configmaps = rendered_objects(rendered_files)
-    steps.append(guarded("catalog", catalog_step, secrets, keys, external_secrets, stores))
-    steps.append(guarded("keymap", keymap_step, keys, secrets, keymaps[0][1] if keymaps else None, external_secrets))
-    steps.append(guarded("fixtures", fixtures_step, keys, external_secrets, configmaps))
+    all_envs = environments()
+    for env, seeds in all_envs:
+        tag = f":{env}" if env else ""
+        secrets = secretcat_json(secretcat, "secrets", env)
+        keys = secretcat_json(secretcat, "keys", env)
+        files = environment_files(env, all_envs)
+        bundles, keymaps, fixture_maps, _releases, other = classify_generated(files)
+        helm = guarded(f"helm{tag}", helm_step, f"helm{tag}", args.helm, out, files, bundles, keymaps, fixture_maps, other)
+        rendered_files = {}
+        if isinstance(helm, tuple):
+            helm, rendered_files = helm
+        steps.append(helm)
+        steps.append(guarded(f"eso{tag}", eso_step, f"eso{tag}", args.node, args.node_modules, rendered_files))
+        external_secrets, stores, configmaps = rendered_objects(rendered_files)
+        steps.append(guarded(f"catalog{tag}", catalog_step, f"catalog{tag}", secrets, keys, external_secrets, stores))
+        keymap = keymaps[0][1] if keymaps else None
+        steps.append(guarded(f"keymap{tag}", keymap_step, f"keymap{tag}", keys, secrets, keymap, external_secrets))
+        steps.append(guarded(f"fixtures{tag}", fixtures_step, f"fixtures{tag}", seeds, keys, external_secrets, configmaps))
     steps.append(guarded("yamllint", yamllint_step, args.bin))
     steps.append(guarded("schema", schema_step, args.bin, out))
     steps.append(guarded("precommit", precommit_step, args.bin, secretcat, out, args.cache))
