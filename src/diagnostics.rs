@@ -419,6 +419,22 @@ impl Diagnostic {
         .help("two owners of one object make Helm and Argo CD fight over it; give one secret another name or namespace")
     }
 
+    /// Two secrets in different catalog namespaces that one environment maps to the same one.
+    pub fn duplicate_target_in(
+        what: &str,
+        name: &str,
+        namespace: &str,
+        env: &str,
+        first: &str,
+        second: &str,
+    ) -> Self {
+        Self::new(
+            Code::DuplicateTarget,
+            format!("secrets `{first}` and `{second}` both render {what} `{name}` in namespace `{namespace}` in environment `{env}`"),
+        )
+        .help(format!("environment `{env}` maps both of their namespaces to `{namespace}`: map them apart, or give one secret another name"))
+    }
+
     pub fn duplicate_alias(alias: &str, first: &str, second: &str) -> Self {
         Self::new(
             Code::DuplicateAlias,
@@ -571,6 +587,10 @@ impl Diagnostic {
     }
 
     pub fn needs_cycle(cycle: &[&str]) -> Self {
+        if let [bundle, _] = cycle {
+            return Self::new(Code::NeedsCycle, format!("bundle `{bundle}` needs itself"))
+                .help("drop it from its own `needs`");
+        }
         Self::new(
             Code::NeedsCycle,
             format!("bundles need each other in a cycle: {}", cycle.join(" -> ")),
@@ -579,10 +599,13 @@ impl Diagnostic {
     }
 
     pub fn required_not_external(key: &str, env: Option<&str>, source: &str) -> Self {
-        let place = env.map_or(String::new(), |e| format!(" in environment `{e}`"));
+        let (place, there) = match env {
+            Some(e) => (format!(" in environment `{e}`"), " there"),
+            None => (String::new(), ""),
+        };
         Self::new(
             Code::RequiredNotExternal,
-            format!("key `{key}` is `required`{place}, but its value there is {source}"),
+            format!("key `{key}` is `required`{place}, but its value{there} is {source}"),
         )
         .help("`required` says a real value must exist in Vault before ESO syncs, which only an `external` value can promise; drop `required` or make the value `external` there")
     }
@@ -608,8 +631,17 @@ impl Diagnostic {
         .help("limit the consumer with `environments = [...]`, or make the secret exist there")
     }
 
-    pub fn layer15_single_owner(secret: &str, bundle: &str, owners: &[&str]) -> Self {
+    pub fn layer15_single_owner(
+        secret: &str,
+        bundle: &str,
+        owners: &[&str],
+        consumers: usize,
+    ) -> Self {
         let (message, help) = match owners {
+            [] if consumers > 0 => (
+                format!("secret `{secret}` in Layer 15 bundle `{bundle}` has consumers, but none of them has an owner"),
+                "Layer 15 holds platform-wide secrets only: give its consumers (or the secret) an owner, so it can be told whether several teams read it".to_string(),
+            ),
             [] => (
                 format!("secret `{secret}` in Layer 15 bundle `{bundle}` has no consumers"),
                 "Layer 15 holds platform-wide secrets only: declare who reads it, move it to the owner's chart bundle, or set `preprovision = true` with a `preprovision_reason`".to_string(),

@@ -83,6 +83,8 @@ pub struct Bundle {
     pub not_installed: Vec<String>,
     /// Bundles applied before this one, sorted.
     pub needs: Vec<String>,
+    /// Where each of `needs` was written.
+    pub need_origins: BTreeMap<String, Origin>,
     /// Argo CD sync wave: after the store and after every bundle it needs.
     pub sync_wave: i64,
     /// Secrets of this bundle, sorted by name.
@@ -158,10 +160,14 @@ impl Key {
             .unwrap_or(&self.source)
     }
 
+    /// Whether a real value must exist in `env`: as the override or the key says, and only
+    /// where the value there is external (a fixture override drops it).
     pub fn required_in(&self, env: Env) -> bool {
-        env.and_then(|e| self.overrides.get(e))
+        let required = env
+            .and_then(|e| self.overrides.get(e))
             .and_then(|o| o.required)
-            .unwrap_or(self.required)
+            .unwrap_or(self.required);
+        required && matches!(self.source_in(env), ValueSource::External(_))
     }
 }
 
@@ -239,7 +245,9 @@ pub struct Consumer {
     /// `None`: every environment.
     pub environments: Option<Vec<String>>,
     pub sync_wave: Option<i64>,
+    /// The consumer's `name`, which diagnostics about it point at.
     pub origin: Origin,
+    pub sync_wave_origin: Option<Origin>,
 }
 
 impl Consumer {

@@ -48,6 +48,10 @@ pub(super) fn order_bundles(
         resolved.sort();
         resolved.dedup();
         if let Some(bundle) = bundles.get_mut(&name) {
+            bundle.need_origins = resolved
+                .iter()
+                .filter_map(|n| Some((n.clone(), written.get(&(name.clone(), n.clone()))?.clone())))
+                .collect();
             bundle.needs = resolved;
         }
     }
@@ -157,6 +161,62 @@ pub(super) fn check_namespace_mappings(ctx: &mut Ctx, catalog: &Catalog, mapping
     }
 }
 
+/// Two secrets in different catalog namespaces may land in one namespace once an environment maps
+/// them: that is the same two-owners-of-one-object error as in the catalog itself.
+pub(super) fn check_mapped_targets(ctx: &mut Ctx, catalog: &Catalog) {
+    for env in catalog
+        .environments
+        .values()
+        .filter(|e| !e.namespaces.is_empty())
+    {
+        let mut targets: BTreeMap<(&str, &str, &str), &crate::model::Secret> = BTreeMap::new();
+        for secret in catalog
+            .secrets
+            .values()
+            .filter(|s| catalog.renders_in(s, Some(&env.name)))
+        {
+            let namespace = catalog.namespace_in(&secret.namespace, Some(&env.name));
+            for (what, object) in [
+                ("Secret", &secret.target),
+                ("ExternalSecret", &secret.external_secret),
+            ] {
+                match targets.get(&(what, namespace, object.as_str())) {
+                    // Same catalog namespace: already reported without the environment.
+                    Some(first) if first.namespace != secret.namespace => ctx.push(
+                        Diagnostic::duplicate_target_in(
+                            what,
+                            object,
+                            namespace,
+                            &env.name,
+                            &first.name,
+                            &secret.name,
+                        )
+                        .at(
+                            secret.origin.file,
+                            secret.origin.span.clone(),
+                            format!("in namespace `{}` of the catalog", secret.namespace),
+                        )
+                        .also(
+                            first.origin.file,
+                            first.origin.span.clone(),
+                            format!("in namespace `{}` of the catalog", first.namespace),
+                        )
+                        .also(
+                            env.origin.file,
+                            env.origin.span.clone(),
+                            "maps both here",
+                        ),
+                    ),
+                    Some(_) => {}
+                    None => {
+                        targets.insert((what, namespace, object.as_str()), secret);
+                    }
+                }
+            }
+        }
+    }
+}
+
 pub(super) fn check(ctx: &mut Ctx, catalog: &Catalog) {
     if !catalog.owners.is_empty() {
         ownership(ctx, catalog);
@@ -206,12 +266,14 @@ fn layer15_boundary(ctx: &mut Ctx, catalog: &Catalog) {
             .collect();
         if owners.len() < 2 {
             let owners: Vec<&str> = owners.into_iter().collect();
+            let consumers = secret.consumers.len();
             ctx.push(
-                Diagnostic::layer15_single_owner(&secret.name, &bundle.name, &owners).at(
-                    secret.origin.file,
-                    secret.origin.span.clone(),
-                    "not platform-wide",
-                ),
+                Diagnostic::layer15_single_owner(&secret.name, &bundle.name, &owners, consumers)
+                    .at(
+                        secret.origin.file,
+                        secret.origin.span.clone(),
+                        "not platform-wide",
+                    ),
             );
         }
     }
@@ -354,11 +416,12 @@ fn needs_not_installed(ctx: &mut Ctx, catalog: &Catalog) {
                 .filter(|e| bundle.installed_in(Some(e)) && !needed.installed_in(Some(e)))
                 .collect();
             if !missing.is_empty() {
+                let origin = bundle.need_origins.get(need).unwrap_or(&bundle.origin);
                 ctx.push(
                     Diagnostic::needs_not_installed(&bundle.name, need, &missing).at(
-                        bundle.origin.file,
-                        bundle.origin.span.clone(),
-                        "",
+                        origin.file,
+                        origin.span.clone(),
+                        format!("`{need}` is applied first"),
                     ),
                 );
             }
@@ -380,7 +443,20 @@ fn consumer_waves(ctx: &mut Ctx, catalog: &Catalog) {
                         &bundle.name,
                         bundle.sync_wave,
                     )
-                    .at(consumer.origin.file, consumer.origin.span.clone(), ""),
+                    .at(
+                        consumer
+                            .sync_wave_origin
+                            .as_ref()
+                            .unwrap_or(&consumer.origin)
+                            .file,
+                        consumer
+                            .sync_wave_origin
+                            .as_ref()
+                            .unwrap_or(&consumer.origin)
+                            .span
+                            .clone(),
+                        "too early",
+                    ),
                 );
             }
         }

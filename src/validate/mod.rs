@@ -179,6 +179,7 @@ pub fn validate(
         outputs,
     };
     guardrails::check_namespace_mappings(&mut ctx, &catalog, mappings);
+    guardrails::check_mapped_targets(&mut ctx, &catalog);
     // Like unused keys, guardrail findings over a catalog with broken references are mostly echoes.
     if !has_errors {
         guardrails::check(&mut ctx, &catalog);
@@ -384,6 +385,7 @@ fn compile_bundles(
                 environments,
                 not_installed,
                 needs: Vec::new(),
+                need_origins: BTreeMap::new(),
                 sync_wave: 0,
                 secrets: Vec::new(),
                 origin: Origin {

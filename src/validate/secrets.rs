@@ -266,8 +266,8 @@ fn compile_one(
         .map(str::to_string)
         .collect::<Vec<_>>();
     for consumer in raw.consumers {
-        let consumer_span = consumer.span.clone();
         let consumer = consumer.value;
+        let name_span = consumer.name.span.clone();
         ctx.check_name("consumer name", file, &consumer.name, |n: &str| {
             names::simple_name(n)
         });
@@ -317,10 +317,14 @@ fn compile_one(
                 .map(|o| o.value)
                 .or_else(|| secret.owner.clone()),
             environments,
+            sync_wave_origin: consumer.sync_wave.as_ref().map(|w| Origin {
+                file,
+                span: w.span.clone(),
+            }),
             sync_wave: consumer.sync_wave.map(|w| w.value),
             origin: Origin {
                 file,
-                span: consumer_span,
+                span: name_span,
             },
         });
     }
