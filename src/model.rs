@@ -465,3 +465,102 @@ impl OutputPaths<String> {
             .join("/")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outputs() -> OutputPaths<String> {
+        let d = OutputPaths::DEFAULT;
+        OutputPaths {
+            dir: "./gen//".into(),
+            key_map: d.key_map.into(),
+            layer15: d.layer15.into(),
+            integration: d.integration.into(),
+            chart: d.chart.into(),
+            fixtures: d.fixtures.into(),
+            schema: d.schema.into(),
+            docs: d.docs.into(),
+            releases: d.releases.into(),
+            environment: "env/./{env}".into(),
+        }
+    }
+
+    #[test]
+    fn a_file_is_placed_once_or_in_its_environment_folder_in_one_spelling() {
+        let outputs = outputs();
+        assert_eq!(outputs.place("a//b.yaml", None), "gen/a/b.yaml");
+        assert_eq!(
+            outputs.place("charts/x/e.yaml", Some("prod")),
+            "gen/env/prod/charts/x/e.yaml"
+        );
+    }
+
+    fn key(
+        source: ValueSource,
+        required: bool,
+        overrides: &[(&str, Option<ValueSource>, Option<bool>)],
+    ) -> Key {
+        let origin = Origin {
+            file: crate::source::FileId(0),
+            span: 0..0,
+        };
+        Key {
+            path: "k".into(),
+            alias: "k".into(),
+            owner: None,
+            description: None,
+            source,
+            min_length: None,
+            rotation: None,
+            required,
+            overrides: overrides
+                .iter()
+                .map(|(env, source, required)| {
+                    let over = KeyOverride {
+                        source: source.clone(),
+                        required: *required,
+                        origin: origin.clone(),
+                        source_origin: None,
+                    };
+                    (env.to_string(), over)
+                })
+                .collect(),
+            source_origin: None,
+            used_by: vec![],
+            origin,
+        }
+    }
+
+    #[test]
+    fn required_follows_the_override_and_only_holds_for_external_values() {
+        let external = ValueSource::External(Some("AKV".into()));
+        let fixture = ValueSource::Fixture("dev".into());
+        let k = key(
+            external.clone(),
+            true,
+            &[
+                ("local", Some(fixture.clone()), None),
+                ("staging", Some(external.clone()), None),
+                ("dev", None, Some(false)),
+            ],
+        );
+        assert!(k.required_in(None));
+        assert!(k.required_in(Some("production")), "no override: the key's");
+        assert!(
+            k.required_in(Some("staging")),
+            "an external override inherits it"
+        );
+        assert!(
+            !k.required_in(Some("local")),
+            "a fixture cannot be required"
+        );
+        assert!(!k.required_in(Some("dev")), "the override turns it off");
+        assert_eq!(k.source_in(Some("local")), &fixture);
+        assert_eq!(
+            k.source_in(Some("dev")),
+            &external,
+            "an override without a source keeps the key's"
+        );
+    }
+}

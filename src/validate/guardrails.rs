@@ -462,3 +462,81 @@ fn consumer_waves(ctx: &mut Ctx, catalog: &Catalog) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnostics::Code;
+
+    const STORE: &str = "[store]\nname = \"v\"\nmount = \"secret\"\nsync_wave = 5\n";
+
+    fn compile(text: &str) -> crate::Compiled {
+        crate::compile_sources(vec![("secretcat.toml".into(), format!("{STORE}{text}"))])
+    }
+
+    fn bundle(name: &str, needs: &[&str]) -> String {
+        let needs: Vec<String> = needs.iter().map(|n| format!("\"{n}\"")).collect();
+        format!(
+            "[bundles.{name}]\nkind = \"chart\"\nnamespace = \"ns\"\nneeds = [{}]\n",
+            needs.join(", ")
+        )
+    }
+
+    #[test]
+    fn a_bundle_waits_for_the_store_and_for_the_latest_bundle_it_needs() {
+        // d needs a (wave 6) and c (wave 8): it comes after the later one.
+        let text = [
+            bundle("a", &[]),
+            bundle("b", &["a"]),
+            bundle("c", &["b"]),
+            bundle("d", &["a", "c"]),
+        ]
+        .concat();
+        let compiled = compile(&text);
+        assert!(
+            compiled.diagnostics.is_empty(),
+            "{:?}",
+            compiled.diagnostics
+        );
+        let catalog = compiled.catalog.unwrap();
+        let waves: Vec<i64> = ["a", "b", "c", "d"]
+            .iter()
+            .map(|b| catalog.bundles[*b].sync_wave)
+            .collect();
+        assert_eq!(waves, [6, 7, 8, 9]);
+    }
+
+    #[test]
+    fn a_cycle_is_one_error_and_the_rest_still_gets_waves() {
+        let text = [
+            bundle("a", &["b"]),
+            bundle("b", &["c"]),
+            bundle("c", &["a"]),
+            bundle("free", &[]),
+        ]
+        .concat();
+        let compiled = compile(&text);
+        let cycles: Vec<&str> = compiled
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == Code::NeedsCycle)
+            .map(|d| d.message.as_str())
+            .collect();
+        assert_eq!(
+            cycles,
+            ["bundles need each other in a cycle: a -> b -> c -> a"]
+        );
+        assert_eq!(compiled.catalog.unwrap().bundles["free"].sync_wave, 6);
+    }
+
+    #[test]
+    fn a_long_chain_of_needs_does_not_exhaust_the_stack() {
+        let text: String = (0..20_000)
+            .map(|i| match i {
+                0 => bundle("b0", &[]),
+                _ => bundle(&format!("b{i}"), &[&format!("b{}", i - 1)]),
+            })
+            .collect();
+        let catalog = compile(&text).catalog.unwrap();
+        assert_eq!(catalog.bundles["b19999"].sync_wave, 5 + 20_000);
+    }
+}

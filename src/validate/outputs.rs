@@ -156,10 +156,15 @@ fn report_collisions(
 
 /// An output path that another output needs as a folder (`maps` beside `maps/keys.yaml`).
 fn report_file_folder_clashes<'a>(ctx: &mut Ctx, paths: impl Iterator<Item = &'a String>) {
-    let paths: Vec<&String> = paths.collect();
+    // Sorted, the paths inside `file/` follow `file/` itself: one range lookup per file.
+    let paths: std::collections::BTreeSet<&str> = paths.map(String::as_str).collect();
     for file in &paths {
         let folder = format!("{file}/");
-        if let Some(inside) = paths.iter().find(|other| other.starts_with(&folder)) {
+        if let Some(inside) = paths
+            .range(folder.as_str()..)
+            .next()
+            .filter(|other| other.starts_with(&folder))
+        {
             ctx.push(
                 Diagnostic::invalid_output_path(
                     file,
