@@ -418,6 +418,23 @@ impl OutputKind {
     }
 }
 
+impl From<OutputPaths<&str>> for OutputPaths<String> {
+    fn from(paths: OutputPaths<&str>) -> Self {
+        OutputPaths {
+            dir: paths.dir.into(),
+            key_map: paths.key_map.into(),
+            layer15: paths.layer15.into(),
+            integration: paths.integration.into(),
+            chart: paths.chart.into(),
+            fixtures: paths.fixtures.into(),
+            schema: paths.schema.into(),
+            docs: paths.docs.into(),
+            releases: paths.releases.into(),
+            environment: paths.environment.into(),
+        }
+    }
+}
+
 impl OutputPaths<String> {
     /// Every output of the catalog with the bundle it renders, relative to `dir` (and to the
     /// environment folder, for a file that differs between environments).
@@ -471,19 +488,12 @@ mod tests {
     use super::*;
 
     fn outputs() -> OutputPaths<String> {
-        let d = OutputPaths::DEFAULT;
         OutputPaths {
-            dir: "./gen//".into(),
-            key_map: d.key_map.into(),
-            layer15: d.layer15.into(),
-            integration: d.integration.into(),
-            chart: d.chart.into(),
-            fixtures: d.fixtures.into(),
-            schema: d.schema.into(),
-            docs: d.docs.into(),
-            releases: d.releases.into(),
-            environment: "env/./{env}".into(),
+            dir: "./gen//",
+            environment: "env/./{env}",
+            ..OutputPaths::DEFAULT
         }
+        .into()
     }
 
     #[test]

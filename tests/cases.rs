@@ -19,33 +19,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let file_type = entry.file_type().unwrap();
-            if file_type.is_dir() {
-                walk(root, &path, out);
-            } else {
-                let relative = path
-                    .strip_prefix(root)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                out.insert(relative, std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(root, root, &mut out);
-    out
-}
+mod common;
 
 fn copy_tree(from: &Path, to: &Path) {
-    for (relative, bytes) in read_tree(from) {
+    for (relative, bytes) in common::tree(from) {
         let target = to.join(&relative);
         std::fs::create_dir_all(target.parent().unwrap()).unwrap();
         std::fs::write(target, bytes).unwrap();
@@ -182,7 +159,7 @@ fn run_case(case: &Case, bless: bool) -> Result<(), String> {
     std::fs::create_dir_all(&root).unwrap();
     copy_tree(&case.dir.join("in"), &root);
     set_up(case, &root)?;
-    let before = read_tree(&root);
+    let before = common::tree(&root);
     let args_text = read_text(&case.dir.join("args"));
     let args: Vec<&str> = match args_text.split_whitespace().collect::<Vec<_>>() {
         args if args.is_empty() => vec!["check"],
@@ -197,7 +174,7 @@ fn run_case(case: &Case, bless: bool) -> Result<(), String> {
     let status = output.status.code().unwrap_or(-1).to_string();
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    let after = read_tree(&root);
+    let after = common::tree(&root);
     if bless {
         std::fs::write(case.dir.join("status"), format!("{status}\n")).unwrap();
         std::fs::write(case.dir.join("stdout"), &stdout).unwrap();
@@ -223,7 +200,7 @@ fn run_case(case: &Case, bless: bool) -> Result<(), String> {
         }
     }
     let expected_tree = if case.dir.join("out").is_dir() {
-        read_tree(&case.dir.join("out"))
+        common::tree(&case.dir.join("out"))
     } else {
         before
     };

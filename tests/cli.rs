@@ -3,8 +3,7 @@
 
 mod common;
 
-use common::{copy_dir, repo_root, secretcat, text};
-use std::path::Path;
+use common::{copy_dir, repo_root, secretcat, text, tree};
 
 /// Copy of the repository's catalog and generated outputs in a scratch folder.
 fn scratch_repo() -> tempfile::TempDir {
@@ -65,28 +64,6 @@ fn generate_is_idempotent_and_byte_deterministic() {
         tree(&repo.path().join("generated")),
         tree(&repo_root().join("generated"))
     );
-}
-
-/// Every file below `dir`, by relative path.
-fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
-        for entry in std::fs::read_dir(dir).unwrap().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(root, &path, out);
-            } else {
-                let relative = path
-                    .strip_prefix(root)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned();
-                out.insert(relative, std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    let mut out = std::collections::BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
 }
 
 #[test]

@@ -349,19 +349,7 @@ mod tests {
     use super::*;
 
     fn outputs() -> OutputPaths<String> {
-        let d = OutputPaths::DEFAULT;
-        OutputPaths {
-            dir: d.dir.into(),
-            key_map: d.key_map.into(),
-            layer15: d.layer15.into(),
-            integration: d.integration.into(),
-            chart: d.chart.into(),
-            fixtures: d.fixtures.into(),
-            schema: d.schema.into(),
-            docs: d.docs.into(),
-            releases: d.releases.into(),
-            environment: d.environment.into(),
-        }
+        OutputPaths::DEFAULT.into()
     }
 
     #[test]
