@@ -97,6 +97,7 @@ codes! {
     InvalidDuration = "invalid-duration", Error, "A refresh interval that is not a Go duration.";
     InvalidOutputPath = "invalid-output-path", Error, "An output path that is absolute, leaves the root, or collides with another output.";
     Template = "template", Error, "A built-in or overriding template failed or produced invalid output.";
+    InvalidManifest = "invalid-manifest", Error, "A manifest given to `verify` cannot be read or is not valid YAML.";
     MountPrefix = "mount-prefix", Finding, "A key path starts with the store mount, which ESO strips silently.";
     FixtureTooShort = "fixture-too-short", Finding, "A fixture is shorter than the key's min_length.";
     CredentialLikeFixture = "credential-like-fixture", Finding, "A fixture looks like a real credential; fixtures are committed to git.";
@@ -108,6 +109,11 @@ codes! {
     ConsumerBeforeSecret = "consumer-before-secret", Finding, "A consumer's sync wave is not after the wave of its secret's bundle.";
     NeedsNotInstalled = "needs-not-installed", Finding, "A bundle installed in an environment needs a bundle that is not installed there.";
     StoreNamespace = "store-namespace", Finding, "An ExternalSecret lives outside the namespace of the namespaced SecretStore it reads.";
+    UnknownSecret = "unknown-secret", Finding, "A rendered workload reads a Secret that no catalog secret or unmanaged secret produces.";
+    UnknownSecretKey = "unknown-secret-key", Finding, "A rendered workload reads a data key its Secret does not provide.";
+    SecretNotInNamespace = "secret-not-in-namespace", Finding, "A rendered workload reads a catalog Secret in a namespace it is not synced to.";
+    InlineSecret = "inline-secret", Finding, "A rendered `kind: Secret` carries data the catalog does not declare (Zero Inline Secrets).";
+    InlineCredential = "inline-credential", Finding, "A rendered container sets a credential-like env var to a literal (Zero Inline Secrets).";
     UnusedKey = "unused-key", Warning, "A key no secret reads.";
 }
 
@@ -697,6 +703,93 @@ impl Diagnostic {
             format!("secret `{secret}` lives in namespace `{namespace}`{place}, but SecretStore `{store}` is in namespace `{store_namespace}`"),
         )
         .help("a namespaced SecretStore serves only ExternalSecrets of its own namespace: map the namespace to the store's, or use a ClusterSecretStore there")
+    }
+
+    // ---- verify: rendered manifests -------------------------------------------------------
+    // `at` names the place in a manifest: "document 3 (Deployment ameide/platform),
+    // spec.template.spec.containers[0].env[2]"; the diagnostic's path is the file.
+
+    pub fn invalid_manifest(file: &str, detail: &str) -> Self {
+        Self::new(
+            Code::InvalidManifest,
+            format!("cannot verify `{file}`: {detail}"),
+        )
+        .on_path(file)
+    }
+
+    pub fn unknown_secret(
+        file: &str,
+        at: &str,
+        secret: &str,
+        namespace: &str,
+        closest: Option<&str>,
+    ) -> Self {
+        let help = match closest {
+            Some(best) => format!("did you mean `{best}`?"),
+            None => "add it to the catalog as a [secrets.NAME], or declare what creates it in [unmanaged_secrets.NAME]".into(),
+        };
+        Self::new(
+            Code::UnknownSecret,
+            format!("{at} reads Secret `{secret}` in namespace `{namespace}`, which no catalog secret produces"),
+        )
+        .on_path(file)
+        .help(help)
+    }
+
+    pub fn unknown_secret_key(
+        file: &str,
+        at: &str,
+        secret: &str,
+        key: &str,
+        closest: Option<&str>,
+        provided: &[&str],
+    ) -> Self {
+        let help = match closest {
+            Some(best) => format!(
+                "did you mean `{best}`? `{secret}` provides: {}",
+                provided.join(", ")
+            ),
+            None => format!("`{secret}` provides: {}", provided.join(", ")),
+        };
+        Self::new(
+            Code::UnknownSecretKey,
+            format!("{at} reads key `{key}` of Secret `{secret}`, which it does not provide"),
+        )
+        .on_path(file)
+        .help(help)
+    }
+
+    pub fn secret_not_in_namespace(
+        file: &str,
+        at: &str,
+        secret: &str,
+        namespace: &str,
+        synced_to: &[&str],
+    ) -> Self {
+        Self::new(
+            Code::SecretNotInNamespace,
+            format!("{at} reads Secret `{secret}` in namespace `{namespace}`, but the catalog syncs it only to {}", synced_to.join(", ")),
+        )
+        .on_path(file)
+        .help("a Secret is only readable in its own namespace: sync it there too (another catalog secret with this `target`), or run the workload where the Secret is")
+    }
+
+    pub fn inline_secret(file: &str, at: &str, secret: &str, namespace: &str) -> Self {
+        Self::new(
+            Code::InlineSecret,
+            format!("{at} is Secret `{secret}` in namespace `{namespace}` with inline data, which the catalog does not declare"),
+        )
+        .on_path(file)
+        .help("secrets come from Vault through ExternalSecrets: move the values to Vault keys and the Secret to the catalog, or declare what creates it in [unmanaged_secrets.NAME]")
+    }
+
+    pub fn inline_credential(file: &str, at: &str, variable: &str) -> Self {
+        Self::new(
+            Code::InlineCredential,
+            format!("{at} sets `{variable}` to a literal value"),
+        )
+        .on_path(file)
+        .help("credentials come from a Secret: use `valueFrom.secretKeyRef` with a catalog secret")
     }
 
     pub fn unused_key(key: &str) -> Self {

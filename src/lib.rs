@@ -14,6 +14,7 @@ pub mod report;
 pub mod source;
 pub mod suggest;
 pub mod validate;
+pub mod verify;
 
 use std::path::Path;
 

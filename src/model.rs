@@ -26,7 +26,22 @@ pub struct Catalog {
     pub bundles: BTreeMap<String, Bundle>,
     pub keys: BTreeMap<String, Key>,
     pub secrets: BTreeMap<String, Secret>,
+    /// Secrets something else creates, by Secret name.
+    pub unmanaged_secrets: BTreeMap<String, UnmanagedSecret>,
     pub outputs: OutputPaths<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct UnmanagedSecret {
+    pub name: String,
+    pub created_by: String,
+    /// `None`: any namespace.
+    pub namespaces: Option<Vec<String>>,
+    /// `None`: the data keys are not known.
+    pub keys: Option<Vec<String>>,
+    pub owner: Option<String>,
+    pub description: Option<String>,
+    pub origin: Origin,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -253,6 +253,70 @@ fn environment_files<'a>(
     Ok(move |path: &str| path.starts_with(&folder) || shared.contains(path))
 }
 
+pub(super) fn verify(
+    catalog_dir: &Path,
+    root: &Path,
+    inputs: &[std::path::PathBuf],
+    env: Option<&str>,
+    value_paths: &[String],
+    format: Format,
+    console: &mut Console,
+) -> Outcome {
+    let Some((mut compiled, mut catalog)) = compiled_catalog(catalog_dir, root, console) else {
+        return Outcome::Error;
+    };
+    if let Some(env) = env {
+        if let Err(error) = known_environment(&catalog, env) {
+            print_error(console, &compiled.files, &error);
+            return Outcome::Error;
+        }
+        catalog = catalog.in_environment(env);
+    }
+    // The catalog's own findings belong to `check`; verify reports the manifests'.
+    compiled.diagnostics.clear();
+    match crate::verify::read_inputs(inputs) {
+        Ok(manifests) => {
+            let options = crate::verify::Options {
+                value_paths: if value_paths.is_empty() {
+                    crate::verify::DEFAULT_VALUE_PATHS
+                        .iter()
+                        .map(|p| p.to_string())
+                        .collect()
+                } else {
+                    value_paths.to_vec()
+                },
+            };
+            compiled.diagnostics = crate::verify::verify(&catalog, &manifests, &options);
+        }
+        Err(problems) => compiled.diagnostics = problems,
+    }
+    match format {
+        Format::Text => {
+            print_diagnostics(&compiled, console);
+            let summary = if compiled.has_errors() {
+                error_summary(&compiled.diagnostics)
+            } else {
+                match count(&compiled.diagnostics, Severity::Finding) {
+                    0 => "secretcat: every Secret reference is in the catalog".to_string(),
+                    n => format!("secretcat: {n} finding(s)"),
+                }
+            };
+            console.summary(&summary);
+        }
+        Format::Json => {
+            let _ = console
+                .stdout
+                .write_all(report::json(&compiled.files, &compiled.diagnostics, &[]).as_bytes());
+        }
+        Format::Github => {
+            let _ = console
+                .stdout
+                .write_all(report::github(&compiled.files, &compiled.diagnostics, &[]).as_bytes());
+        }
+    }
+    Outcome::from_severities(&compiled.diagnostics, false)
+}
+
 pub(super) fn list(
     catalog_dir: &Path,
     root: &Path,

@@ -80,6 +80,28 @@ secretcat check --env production   only the files production deploys"
         #[arg(long, value_name = "NAME")]
         env: Option<String>,
     },
+    /// Check rendered manifests (helm template output) against the catalog: every Secret a workload
+    /// reads must be one the catalog produces, in that namespace, with that key; no inline secrets.
+    #[command(
+        after_help = "Exit 1 on findings, 2 when the catalog does not compile or a manifest cannot be read.\n\n\
+Examples:\n  helm template platform charts/platform | secretcat verify -\n  \
+secretcat verify rendered/ --env production --format github\n  \
+secretcat verify out.yaml --value-path auth.existingSecret"
+    )]
+    Verify {
+        /// Manifest files or folders; `-` reads stdin
+        #[arg(required = true, value_name = "MANIFEST")]
+        manifests: Vec<std::path::PathBuf>,
+        /// The environment the manifests were rendered for (default: any)
+        #[arg(long, value_name = "NAME")]
+        env: Option<String>,
+        /// A values path that names existing Secrets (repeatable; default: existingSecret, existingSecrets, extraSecretRefs)
+        #[arg(long = "value-path", value_name = "PATH")]
+        value_paths: Vec<String>,
+        /// Report format
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
     /// Print the catalog's JSON Schema (draft-07).
     #[command(after_help = "Example:\n  secretcat schema > catalog.schema.json")]
     Schema,
@@ -246,6 +268,20 @@ pub fn run(
             }
         },
         Command::Generate => commands::generate(&catalog_dir, &root, console),
+        Command::Verify {
+            manifests,
+            env,
+            value_paths,
+            format,
+        } => commands::verify(
+            &catalog_dir,
+            &root,
+            manifests,
+            env.as_deref(),
+            value_paths,
+            *format,
+            console,
+        ),
         Command::Check { format, env } => {
             commands::check(&catalog_dir, &root, *format, env.as_deref(), console)
         }

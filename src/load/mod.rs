@@ -35,6 +35,7 @@ pub struct RawCatalog {
     pub bundles: BTreeMap<String, Def<RawBundle>>,
     pub keys: BTreeMap<String, Def<RawKey>>,
     pub secrets: BTreeMap<String, Def<RawSecret>>,
+    pub unmanaged_secrets: BTreeMap<String, Def<raw::RawUnmanagedSecret>>,
 }
 
 /// Read and merge the catalog in `dir`. Problems go to `diagnostics`; whatever parsed is merged,
@@ -233,6 +234,13 @@ fn merge(
         diagnostics,
     );
     insert_all(&mut catalog.keys, "key", id, file.keys, diagnostics);
+    insert_all(
+        &mut catalog.unmanaged_secrets,
+        "unmanaged secret",
+        id,
+        file.unmanaged_secrets,
+        diagnostics,
+    );
     insert_all(
         &mut catalog.secrets,
         "secret",

@@ -17,7 +17,7 @@ pub type Name = Spanned<String>;
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
-    expecting = "a catalog file (tables store, environments, owners, bundles, outputs, keys, secrets)"
+    expecting = "a catalog file (tables store, environments, owners, bundles, outputs, keys, secrets, unmanaged_secrets)"
 )]
 #[schemars(title = "secretcat catalog")]
 pub struct RawFile {
@@ -45,6 +45,30 @@ pub struct RawFile {
     /// Kubernetes Secrets, each produced by one ExternalSecret, by Secret name.
     #[serde(default)]
     pub secrets: BTreeMap<Name, Spanned<RawSecret>>,
+    /// Kubernetes Secrets that exist without secretcat (made by an operator, cert-manager, a
+    /// person), by Secret name, so `verify` accepts workloads that read them.
+    #[serde(default)]
+    pub unmanaged_secrets: BTreeMap<Name, Spanned<RawUnmanagedSecret>>,
+}
+
+/// A Kubernetes Secret that something other than secretcat creates.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a table { created_by, namespaces, keys, owner, description }"
+)]
+pub struct RawUnmanagedSecret {
+    /// What creates the Secret.
+    #[schemars(example = &"CloudNativePG operator (cluster postgres-ameide)")]
+    pub created_by: Spanned<String>,
+    /// Namespaces the Secret exists in (default: any).
+    pub namespaces: Option<Vec<Name>>,
+    /// Data keys the Secret holds (default: not checked).
+    pub keys: Option<Vec<Name>>,
+    /// Team that owns the Secret.
+    pub owner: Option<Name>,
+    /// What the Secret is for.
+    pub description: Option<String>,
 }
 
 fn example_environments() -> serde_json::Value {

@@ -168,8 +168,10 @@ pub fn validate(
             ));
         }
     }
+    let unmanaged_secrets = compile_unmanaged(&mut ctx, raw.unmanaged_secrets);
     let catalog = Catalog {
         catalog_dir,
+        unmanaged_secrets,
         store,
         environments,
         owners,
@@ -244,6 +246,64 @@ fn compile_owners(ctx: &mut Ctx, raw: BTreeMap<String, Def<RawOwner>>) -> BTreeM
                 description: raw.description,
             };
             (name, owner)
+        })
+        .collect()
+}
+
+fn compile_unmanaged(
+    ctx: &mut Ctx,
+    raw: BTreeMap<String, Def<crate::load::raw::RawUnmanagedSecret>>,
+) -> BTreeMap<String, crate::model::UnmanagedSecret> {
+    raw.into_iter()
+        .map(|(name, def)| {
+            let file = def.file;
+            let spanned = Spanned::new(name.clone(), def.name_span.clone());
+            ctx.check_name("Secret name", file, &spanned, |n: &str| {
+                names::dns1123_subdomain(n)
+            });
+            let raw = def.value.value;
+            for namespace in raw.namespaces.iter().flatten() {
+                ctx.check_name("namespace", file, namespace, |n: &str| {
+                    names::dns1123_label(n, 63)
+                });
+            }
+            for key in raw.keys.iter().flatten() {
+                if !names::eso_data_key(key) {
+                    ctx.push(Diagnostic::invalid_data_key(&name, key).at(
+                        file,
+                        key.span.clone(),
+                        "",
+                    ));
+                }
+            }
+            if let Some(owner) = &raw.owner {
+                ctx.check_owner(
+                    &format!("unmanaged secret `{name}` is owned by"),
+                    file,
+                    owner,
+                );
+            }
+            let values = |list: Option<Vec<Spanned<String>>>| {
+                list.map(|l| {
+                    let mut l: Vec<String> = l.into_iter().map(|v| v.value).collect();
+                    l.sort();
+                    l.dedup();
+                    l
+                })
+            };
+            let secret = crate::model::UnmanagedSecret {
+                name: name.clone(),
+                created_by: raw.created_by.value,
+                namespaces: values(raw.namespaces),
+                keys: values(raw.keys),
+                owner: raw.owner.map(|o| o.value),
+                description: raw.description,
+                origin: Origin {
+                    file,
+                    span: def.name_span,
+                },
+            };
+            (name, secret)
         })
         .collect()
 }
