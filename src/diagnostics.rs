@@ -97,7 +97,8 @@ codes! {
     InvalidDuration = "invalid-duration", Error, "A refresh interval that is not a Go duration.";
     InvalidOutputPath = "invalid-output-path", Error, "An output path that is absolute, leaves the root, or collides with another output.";
     Template = "template", Error, "A built-in or overriding template failed or produced invalid output.";
-    InvalidManifest = "invalid-manifest", Error, "A manifest given to `verify` cannot be read or is not valid YAML.";
+    InvalidManifest = "invalid-manifest", Error, "A manifest given to `verify` or `import` cannot be read or is not valid YAML.";
+    ImportConflict = "import-conflict", Error, "`import` would overwrite a catalog file, or two inputs define one name differently.";
     MountPrefix = "mount-prefix", Finding, "A key path starts with the store mount, which ESO strips silently.";
     FixtureTooShort = "fixture-too-short", Finding, "A fixture is shorter than the key's min_length.";
     CredentialLikeFixture = "credential-like-fixture", Finding, "A fixture looks like a real credential; fixtures are committed to git.";
@@ -114,6 +115,7 @@ codes! {
     SecretNotInNamespace = "secret-not-in-namespace", Finding, "A rendered workload reads a catalog Secret in a namespace it is not synced to.";
     InlineSecret = "inline-secret", Finding, "A rendered `kind: Secret` carries data the catalog does not declare (Zero Inline Secrets).";
     InlineCredential = "inline-credential", Finding, "A rendered container sets a credential-like env var to a literal (Zero Inline Secrets).";
+    ImportUnmapped = "import-unmapped", Finding, "`import` met a field the catalog cannot express; the rest was imported without it.";
     UnusedKey = "unused-key", Warning, "A key no secret reads.";
 }
 
@@ -790,6 +792,20 @@ impl Diagnostic {
         )
         .on_path(file)
         .help("credentials come from a Secret: use `valueFrom.secretKeyRef` with a catalog secret")
+    }
+
+    // ---- import ----------------------------------------------------------------------------
+
+    pub fn import_unmapped(file: &str, at: &str, what: &str) -> Self {
+        Self::new(Code::ImportUnmapped, format!("{at}: {what}"))
+            .on_path(file)
+            .help("the catalog was written without it: add it by hand where the catalog format allows, or keep this ExternalSecret outside secretcat")
+    }
+
+    pub fn import_conflict(path: &str, what: &str) -> Self {
+        Self::new(Code::ImportConflict, format!("`{path}` {what}"))
+            .on_path(path)
+            .help("import into an empty catalog folder (--catalog DIR), then merge by hand")
     }
 
     pub fn unused_key(key: &str) -> Self {

@@ -88,6 +88,7 @@ struct SecretJson<'a> {
     preprovision: Option<&'a str>,
     provides: Vec<&'a str>,
     data: Vec<DataJson<'a>>,
+    extract: &'a [String],
     consumers: Vec<ConsumerJson<'a>>,
     rotation: Option<&'a str>,
     description: Option<&'a str>,
@@ -172,6 +173,7 @@ fn secret_json(secret: &Secret) -> SecretJson<'_> {
                 decoding_strategy: r.decoding_strategy,
             })
             .collect(),
+        extract: &secret.extract,
         consumers: secret
             .consumers
             .iter()
@@ -484,6 +486,13 @@ pub fn explain(catalog: &Catalog, files: &Files, name: &str) -> Result<String, D
                 reference.key,
                 reference.property,
                 source_summary(&key.source, key.required)
+            );
+        }
+        for key in &secret.extract {
+            let _ = writeln!(
+                out,
+                "    (every property) <- {}/{key} (extract)",
+                catalog.store.mount
             );
         }
         if let Some(template) = &secret.template {

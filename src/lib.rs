@@ -6,6 +6,7 @@ pub mod cli;
 pub mod diagnostics;
 pub mod emit;
 pub mod graph;
+pub mod import;
 pub mod inventory;
 pub mod load;
 pub mod model;

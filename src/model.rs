@@ -205,6 +205,8 @@ pub struct Secret {
     pub preprovision: Option<String>,
     /// Data key → Vault reference, sorted by data key.
     pub data: BTreeMap<String, DataRef>,
+    /// Vault keys read whole (`dataFrom.extract`), sorted: their properties are not known here.
+    pub extract: Vec<String>,
     pub consumers: Vec<Consumer>,
     pub rotation: Option<String>,
     pub description: Option<String>,
@@ -216,8 +218,28 @@ impl Secret {
     pub fn listed_in(&self, env: Env) -> bool {
         in_scope(&self.environments, env)
     }
-    /// The data keys the Kubernetes Secret ends up with: template keys replace fetched ones
-    /// unless the template merges.
+    /// Whether the Secret may hold data keys the catalog cannot name: it extracts whole Vault
+    /// keys, and no replacing template narrows them down.
+    pub fn provides_unknown_keys(&self) -> bool {
+        !self.extract.is_empty()
+            && !matches!(&self.template, Some(t) if !t.data.is_empty() && t.merge_policy == MergePolicy::Replace)
+    }
+
+    /// Every Vault key the secret reads, sorted and unique.
+    pub fn vault_keys(&self) -> Vec<&str> {
+        let mut keys: Vec<&str> = self
+            .data
+            .values()
+            .map(|d| d.key.as_str())
+            .chain(self.extract.iter().map(String::as_str))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
+
+    /// The data keys the Kubernetes Secret ends up with that the catalog can name: template keys
+    /// replace fetched ones unless the template merges.
     pub fn provided_keys(&self) -> Vec<&str> {
         let fetched = self.data.keys().map(String::as_str);
         match &self.template {

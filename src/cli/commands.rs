@@ -253,6 +253,69 @@ fn environment_files<'a>(
     Ok(move |path: &str| path.starts_with(&folder) || shared.contains(path))
 }
 
+pub(super) fn import(
+    catalog_dir: &Path,
+    inputs: &[std::path::PathBuf],
+    console: &mut Console,
+) -> Outcome {
+    let files = crate::source::Files::default();
+    let manifests = match crate::verify::read_inputs(inputs) {
+        Ok(manifests) => manifests,
+        Err(problems) => {
+            for problem in &problems {
+                let text = report::text_in(&files, problem, console.err_palette);
+                let _ = writeln!(console.stderr, "{text}");
+            }
+            console.summary(&format!(
+                "{}; nothing was written",
+                error_summary(&problems)
+            ));
+            return Outcome::Error;
+        }
+    };
+    let plan = crate::import::import(&manifests, catalog_dir);
+    for diagnostic in &plan.diagnostics {
+        let text = report::text_in(&files, diagnostic, console.err_palette);
+        let _ = writeln!(console.stderr, "{text}");
+    }
+    if plan
+        .diagnostics
+        .iter()
+        .any(|d| d.severity == Severity::Error)
+    {
+        console.summary(&format!(
+            "{}; nothing was written",
+            error_summary(&plan.diagnostics)
+        ));
+        return Outcome::Error;
+    }
+    for (relative, text) in &plan.files {
+        let path = catalog_dir.join(relative);
+        let written = std::fs::create_dir_all(catalog_dir)
+            .and_then(|()| emit::write_atomic(&path, text.as_bytes()));
+        if let Err(error) = written {
+            let shown = crate::source::display_path(&path);
+            print_error(console, &files, &Diagnostic::io(&shown, "write", &error));
+            return Outcome::Error;
+        }
+        let _ = writeln!(
+            console.stdout,
+            "wrote     {}",
+            crate::source::display_path(&path)
+        );
+    }
+    let findings = count(&plan.diagnostics, Severity::Finding);
+    let tail = match findings {
+        0 => String::new(),
+        n => format!("; {n} field(s) could not be imported (see above)"),
+    };
+    console.summary(&format!(
+        "secretcat: {} catalog file(s) written{tail}; review them, then run `secretcat generate`",
+        plan.files.len()
+    ));
+    Outcome::from_severities(&plan.diagnostics, false)
+}
+
 pub(super) fn verify(
     catalog_dir: &Path,
     root: &Path,

@@ -80,6 +80,18 @@ secretcat check --env production   only the files production deploys"
         #[arg(long, value_name = "NAME")]
         env: Option<String>,
     },
+    /// Write catalog fragments from existing ExternalSecret manifests, values files, a key map and
+    /// a fixture map; reports every field the catalog cannot express.
+    #[command(
+        after_help = "Writes new files only, into --catalog (default ./catalog); nothing is written when any input cannot be read.\n\n\
+Examples:\n  secretcat import infra/values/platform/ --catalog catalog\n  \
+kubectl get externalsecrets -A -o yaml | secretcat import -"
+    )]
+    Import {
+        /// Files or folders of YAML; `-` reads stdin
+        #[arg(required = true, value_name = "PATH")]
+        inputs: Vec<std::path::PathBuf>,
+    },
     /// Check rendered manifests (helm template output) against the catalog: every Secret a workload
     /// reads must be one the catalog produces, in that namespace, with that key; no inline secrets.
     #[command(
@@ -268,6 +280,7 @@ pub fn run(
             }
         },
         Command::Generate => commands::generate(&catalog_dir, &root, console),
+        Command::Import { inputs } => commands::import(&catalog_dir, inputs, console),
         Command::Verify {
             manifests,
             env,

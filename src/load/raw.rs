@@ -439,6 +439,9 @@ pub struct RawSecret {
     /// Secret data key → Vault key path, or `{ key, property }`.
     #[serde(default)]
     pub data: BTreeMap<Name, Spanned<RawDataRef>>,
+    /// Vault keys whose every property becomes a data key of the Secret (ESO `dataFrom.extract`).
+    #[serde(default)]
+    pub extract: Vec<Name>,
     /// Workloads that read this secret, and the data keys each needs.
     #[serde(default)]
     pub consumers: Vec<Spanned<RawConsumer>>,

@@ -134,6 +134,11 @@ pub fn view(catalog: &Catalog) -> DocsView<'_> {
                     key: &r.key,
                     property: &r.property,
                 })
+                .chain(s.extract.iter().map(|key| DataRow {
+                    data_key: "(every property)",
+                    key,
+                    property: "(all)",
+                }))
                 .collect(),
             consumers: s
                 .consumers

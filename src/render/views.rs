@@ -135,6 +135,23 @@ pub struct Spec<'a> {
     pub secret_store_ref: StoreRef<'a>,
     pub target: Target<'a>,
     pub data: Vec<DataEntry<'a>>,
+    #[serde(rename = "dataFrom", skip_serializing_if = "Vec::is_empty")]
+    pub data_from: Vec<DataFrom<'a>>,
+}
+
+/// One `dataFrom` entry: a whole Vault key, every property a data key.
+#[derive(Serialize)]
+pub struct DataFrom<'a> {
+    pub extract: ExtractRef<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExtractRef<'a> {
+    pub key: &'a str,
+    pub conversion_strategy: &'static str,
+    pub decoding_strategy: DecodingStrategy,
+    pub metadata_policy: &'static str,
 }
 
 #[derive(Serialize)]
@@ -233,6 +250,18 @@ pub fn external_secret<'a>(
                         property: &reference.property,
                         conversion_strategy: "Default",
                         decoding_strategy: reference.decoding_strategy,
+                        metadata_policy: "None",
+                    },
+                })
+                .collect(),
+            data_from: secret
+                .extract
+                .iter()
+                .map(|key| DataFrom {
+                    extract: ExtractRef {
+                        key,
+                        conversion_strategy: "Default",
+                        decoding_strategy: DecodingStrategy::None,
                         metadata_policy: "None",
                     },
                 })

@@ -146,10 +146,8 @@ pub fn validate(
         if let Some(bundle) = bundles.get_mut(&secret.bundle) {
             bundle.secrets.push(secret.name.clone());
         }
-        for data in secret.data.values() {
-            if let Some(key) = keys.get_mut(&data.key)
-                && key.used_by.last() != Some(&secret.name)
-            {
+        for path in secret.vault_keys() {
+            if let Some(key) = keys.get_mut(path) {
                 key.used_by.push(secret.name.clone());
             }
         }

@@ -169,9 +169,22 @@ fn compile_one(
         .map(|list| ctx.check_environments(&subject, file, &list.value));
 
     let integration = bundle.filter(|b| b.kind == BundleKind::Integration);
-    if raw.data.is_empty() {
+    if raw.data.is_empty() && raw.extract.is_empty() {
         ctx.push(Diagnostic::empty_secret(name).at(file, origin.span.clone(), ""));
     }
+    for key in &raw.extract {
+        if !keys.contains_key(&key.value) {
+            let best = closest(key, keys.keys().map(String::as_str));
+            ctx.push(Diagnostic::unknown_key(name, key, best).at(
+                file,
+                key.span.clone(),
+                "no key with this path",
+            ));
+        }
+    }
+    let mut extract: Vec<String> = raw.extract.iter().map(|k| k.value.clone()).collect();
+    extract.sort();
+    extract.dedup();
     let mut data = BTreeMap::new();
     for (data_key, reference) in &raw.data {
         check_data_key(ctx, file, name, data_key, integration);
@@ -255,6 +268,7 @@ fn compile_one(
         environments,
         preprovision,
         data,
+        extract,
         consumers: Vec::new(),
         rotation: raw.rotation,
         description: raw.description,
@@ -272,7 +286,8 @@ fn compile_one(
             names::simple_name(n)
         });
         for required in &consumer.requires {
-            if !provided.contains(&required.value) {
+            // An extracted Vault key may hold any property: such a requirement cannot be judged.
+            if !provided.contains(&required.value) && !secret.provides_unknown_keys() {
                 let provided: Vec<&str> = provided.iter().map(String::as_str).collect();
                 let best = closest(required, provided.iter().copied());
                 ctx.push(
