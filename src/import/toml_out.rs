@@ -73,6 +73,19 @@ pub fn key(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any string, as a value and as a key, reads back from TOML unchanged.
+        #[test]
+        fn every_string_survives_quoting(value in any::<String>(), name in any::<String>()) {
+            let mut table = Table::new("t");
+            table.set(&key(&name), &value);
+            let parsed: toml::Table = toml::from_str(&table.render())
+                .map_err(|e| TestCaseError::fail(format!("{e}\n{}", table.render())))?;
+            prop_assert_eq!(parsed["t"][&name].as_str(), Some(value.as_str()));
+        }
+    }
 
     #[test]
     fn written_tables_parse_back_to_the_same_strings() {
