@@ -81,7 +81,7 @@ codes! {
     UnknownBundle = "unknown-bundle", Error, "A secret names a bundle the catalog does not define.";
     UnknownEnvironment = "unknown-environment", Error, "A secret, bundle, consumer or key override names an environment the catalog does not declare.";
     UnknownOwner = "unknown-owner", Error, "An owner is named that no [owners] table declares (checked once any owner is declared).";
-    UnknownNamespace = "unknown-namespace", Error, "An environment maps a namespace no bundle or secret uses.";
+    UnknownNamespace = "unknown-namespace", Error, "An environment maps a namespace no bundle, secret or unmanaged secret uses.";
     NeedsCycle = "needs-cycle", Error, "Bundles need each other in a cycle, so no order applies them.";
     RequiredNotExternal = "required-not-external", Error, "`required` is set on a key whose value is a fixture or generated there.";
     MissingValueSource = "missing-value-source", Error, "A key has none of fixture / generate / external while some environment seeds fixtures.";

@@ -325,15 +325,14 @@ pub(super) fn verify(
     format: Format,
     console: &mut Console,
 ) -> Outcome {
-    let Some((mut compiled, mut catalog)) = compiled_catalog(catalog_dir, root, console) else {
+    let Some((mut compiled, catalog)) = compiled_catalog(catalog_dir, root, console) else {
         return Outcome::Error;
     };
-    if let Some(env) = env {
-        if let Err(error) = known_environment(&catalog, env) {
-            print_error(console, &compiled.files, &error);
-            return Outcome::Error;
-        }
-        catalog = catalog.in_environment(env);
+    if let Some(env) = env
+        && let Err(error) = known_environment(&catalog, env)
+    {
+        print_error(console, &compiled.files, &error);
+        return Outcome::Error;
     }
     // The catalog's own findings belong to `check`; verify reports the manifests'.
     compiled.diagnostics.clear();
@@ -348,6 +347,7 @@ pub(super) fn verify(
                 } else {
                     value_paths.to_vec()
                 },
+                env: env.map(str::to_string),
             };
             compiled.diagnostics = crate::verify::verify(&catalog, &manifests, &options);
         }
@@ -356,7 +356,11 @@ pub(super) fn verify(
     match format {
         Format::Text => {
             print_diagnostics(&compiled, console);
-            let summary = if compiled.has_errors() {
+            let failed = compiled
+                .diagnostics
+                .iter()
+                .any(|d| d.severity == Severity::Error);
+            let summary = if failed {
                 error_summary(&compiled.diagnostics)
             } else {
                 match count(&compiled.diagnostics, Severity::Finding) {

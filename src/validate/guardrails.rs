@@ -136,14 +136,22 @@ pub(super) fn order_bundles(
     }
 }
 
-/// Every namespace an environment maps must be one the catalog uses: a typo would leave the
-/// real namespace unmapped.
+/// Every namespace an environment maps must be one the catalog uses (a bundle, a secret or an
+/// unmanaged secret): a typo would leave the real namespace unmapped.
 pub(super) fn check_namespace_mappings(ctx: &mut Ctx, catalog: &Catalog, mappings: Vec<Mapping>) {
     let used: BTreeSet<&str> = catalog
         .bundles
         .values()
         .map(|b| b.namespace.as_str())
         .chain(catalog.secrets.values().map(|s| s.namespace.as_str()))
+        .chain(
+            catalog
+                .unmanaged_secrets
+                .values()
+                .filter_map(|u| u.namespaces.as_ref())
+                .flatten()
+                .map(String::as_str),
+        )
         .collect();
     for mapping in mappings {
         if used.contains(mapping.from.value.as_str()) {
