@@ -15,8 +15,22 @@ pub struct DocsView<'a> {
     pub environments: Vec<EnvironmentRow<'a>>,
     pub bundles: Vec<BundleRow<'a>>,
     pub secrets: Vec<SecretRow<'a>>,
+    pub unmanaged: Vec<UnmanagedRow<'a>>,
     pub keys: Vec<KeyRow<'a>>,
     pub owners: Vec<OwnerSection<'a>>,
+}
+
+/// A Secret something other than ESO creates (`[unmanaged_secrets]`).
+#[derive(Serialize)]
+pub struct UnmanagedRow<'a> {
+    pub name: &'a str,
+    pub created_by: &'a str,
+    /// "any", or the namespaces it is in.
+    pub namespaces: String,
+    /// "not declared", or its data keys.
+    pub keys: String,
+    pub owner: &'a str,
+    pub description: &'a str,
 }
 
 #[derive(Serialize)]
@@ -230,6 +244,24 @@ pub fn view(catalog: &Catalog) -> DocsView<'_> {
             })
             .collect(),
         secrets,
+        unmanaged: catalog
+            .unmanaged_secrets
+            .values()
+            .map(|u| UnmanagedRow {
+                name: &u.name,
+                created_by: &u.created_by,
+                namespaces: u
+                    .namespaces
+                    .as_ref()
+                    .map_or_else(|| "any".to_string(), |list| list.join(", ")),
+                keys: u
+                    .keys
+                    .as_ref()
+                    .map_or_else(|| "not declared".to_string(), |list| list.join(", ")),
+                owner: u.owner.as_deref().unwrap_or(NO_OWNER),
+                description: u.description.as_deref().unwrap_or(""),
+            })
+            .collect(),
         keys: catalog.keys.values().map(|k| key_row(catalog, k)).collect(),
         owners: owners.into_values().collect(),
     }
