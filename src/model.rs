@@ -139,6 +139,15 @@ pub enum ValueSource {
     External(Option<String>),
 }
 
+/// What is seeded for a key where fixtures are allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seed<'a> {
+    /// The literal dev value.
+    Fixture(&'a str),
+    /// A fresh random value, written once and kept afterwards.
+    Generate { length: u64, charset: Charset },
+}
+
 #[derive(Debug, Clone)]
 pub struct Key {
     pub path: String,
@@ -414,6 +423,25 @@ impl Catalog {
             secrets,
             ..self.clone()
         }
+    }
+
+    /// The keys the bootstrap job (and `secretcat seed`) writes into Vault in `env`, sorted by
+    /// path: every key whose value there is a fixture or generated; none where fixtures are not
+    /// seeded. The fixture map is rendered from this, so a seed writes exactly what it lists.
+    pub fn seeded_keys(&self, env: Env) -> Vec<(&Key, Seed<'_>)> {
+        if !self.seeds(env) {
+            return Vec::new();
+        }
+        self.keys
+            .values()
+            .filter_map(|k| match k.source_in(env) {
+                ValueSource::Fixture(value) => Some((k, Seed::Fixture(value))),
+                &ValueSource::Generate { length, charset } => {
+                    Some((k, Seed::Generate { length, charset }))
+                }
+                ValueSource::External(_) => None,
+            })
+            .collect()
     }
 
     pub fn seeding_environments(&self) -> Vec<&str> {

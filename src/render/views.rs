@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::model::{BundleKind, Catalog, DecodingStrategy, Env, Secret, StoreKind, ValueSource};
+use crate::model::{
+    BundleKind, Catalog, DecodingStrategy, Env, Secret, Seed, StoreKind, ValueSource,
+};
 
 /// Marker the bootstrap job replaces with a stable per-cluster random value.
 pub const GENERATE_MARKER: &str = "__generate__";
@@ -51,16 +53,12 @@ pub fn key_map(catalog: &Catalog) -> BTreeMap<&str, &str> {
 /// Vault key path → fixture literal or the generate marker, in an environment that seeds
 /// fixtures; external keys are left out, and an environment that does not seed gets none.
 pub fn fixtures<'a>(catalog: &'a Catalog, env: Env) -> BTreeMap<&'a str, &'a str> {
-    if !catalog.seeds(env) {
-        return BTreeMap::new();
-    }
     catalog
-        .keys
-        .values()
-        .filter_map(|k| match k.source_in(env) {
-            ValueSource::Fixture(value) => Some((k.path.as_str(), value.as_str())),
-            ValueSource::Generate { .. } => Some((k.path.as_str(), GENERATE_MARKER)),
-            ValueSource::External(_) => None,
+        .seeded_keys(env)
+        .into_iter()
+        .map(|(k, seed)| match seed {
+            Seed::Fixture(value) => (k.path.as_str(), value),
+            Seed::Generate { .. } => (k.path.as_str(), GENERATE_MARKER),
         })
         .collect()
 }
@@ -73,17 +71,14 @@ pub struct GenerateView {
 
 /// Vault key path → how the bootstrap job generates its value, for every `__generate__` key.
 pub fn generate_parameters<'a>(catalog: &'a Catalog, env: Env) -> BTreeMap<&'a str, GenerateView> {
-    if !catalog.seeds(env) {
-        return BTreeMap::new();
-    }
     catalog
-        .keys
-        .values()
-        .filter_map(|k| match *k.source_in(env) {
-            ValueSource::Generate { length, charset } => {
+        .seeded_keys(env)
+        .into_iter()
+        .filter_map(|(k, seed)| match seed {
+            Seed::Generate { length, charset } => {
                 Some((k.path.as_str(), GenerateView { length, charset }))
             }
-            _ => None,
+            Seed::Fixture(_) => None,
         })
         .collect()
 }
