@@ -99,6 +99,12 @@ codes! {
     Template = "template", Error, "A built-in or overriding template failed or produced invalid output.";
     InvalidManifest = "invalid-manifest", Error, "A manifest given to `verify` or `import` cannot be read or is not valid YAML.";
     ImportConflict = "import-conflict", Error, "`import` would overwrite a catalog file, or two inputs define one name differently.";
+    VaultUnreachable = "vault-unreachable", Error, "Vault (or OpenBao) could not be reached at its address.";
+    VaultTimeout = "vault-timeout", Error, "Vault accepted the connection but did not answer within the timeout.";
+    VaultDenied = "vault-denied", Error, "Vault refused the token (HTTP 403): it is invalid, or its policies lack a capability on a path.";
+    VaultSealed = "vault-sealed", Error, "Vault is sealed (HTTP 503) and serves no secrets until it is unsealed.";
+    VaultNotKv2 = "vault-not-kv2", Error, "The store's mount does not exist or is not a KV version 2 secrets engine.";
+    VaultResponse = "vault-response", Error, "Vault answered in a way secretcat does not expect.";
     MountPrefix = "mount-prefix", Finding, "A key path starts with the store mount, which ESO strips silently.";
     FixtureTooShort = "fixture-too-short", Finding, "A fixture is shorter than the key's min_length.";
     CredentialLikeFixture = "credential-like-fixture", Finding, "A fixture looks like a real credential; fixtures are committed to git.";
@@ -116,6 +122,10 @@ codes! {
     InlineSecret = "inline-secret", Finding, "A rendered `kind: Secret` carries data the catalog does not declare (Zero Inline Secrets).";
     InlineCredential = "inline-credential", Finding, "A rendered container sets a credential-like env var to a literal (Zero Inline Secrets).";
     ImportUnmapped = "import-unmapped", Finding, "`import` met a field the catalog cannot express; the rest was imported without it.";
+    MissingVaultKey = "missing-vault-key", Finding, "A secret installed in the environment reads a Vault key or property that does not exist.";
+    EmptyVaultValue = "empty-vault-value", Finding, "A Vault value a secret reads is empty.";
+    VaultValueTooShort = "vault-value-too-short", Finding, "A Vault value is shorter than its key's min_length.";
+    FixtureInVault = "fixture-in-vault", Finding, "Vault holds a fixture or placeholder value in an environment that does not seed fixtures.";
     UnusedKey = "unused-key", Warning, "A key no secret reads.";
 }
 
@@ -808,12 +818,180 @@ impl Diagnostic {
             .help("import into an empty catalog folder (--catalog DIR), then merge by hand")
     }
 
+    // ---- live Vault: seed and preflight ----------------------------------------------------
+    // Messages name the server and the request, never the token.
+
+    pub fn vault_unreachable(address: &str, detail: &str) -> Self {
+        Self::new(
+            Code::VaultUnreachable,
+            format!("cannot reach Vault at `{address}`: {detail}"),
+        )
+        .help("check the address (--addr, VAULT_ADDR or BAO_ADDR) and that the server is running; `bao status` asks the same server")
+    }
+
+    pub fn vault_timeout(address: &str, request: &str, seconds: u64) -> Self {
+        Self::new(
+            Code::VaultTimeout,
+            format!("Vault at `{address}` did not answer `{request}` within {seconds} s"),
+        )
+        .help("the address accepts connections but nothing answers there: check that it is Vault and that it is healthy (`bao status`), or allow more time with --timeout SECONDS")
+    }
+
+    pub fn vault_denied(request: &str, path: &str, capabilities: &[&str]) -> Self {
+        let listed: Vec<String> = capabilities.iter().map(|c| format!("`{c}`")).collect();
+        let quoted: Vec<String> = capabilities.iter().map(|c| format!("\"{c}\"")).collect();
+        Self::new(
+            Code::VaultDenied,
+            format!(
+                "Vault denied `{request}`: the token's policies do not grant {} on `{path}`",
+                listed.join(" and ")
+            ),
+        )
+        .help(format!(
+            "add to a policy of the token: path \"{path}\" {{ capabilities = [{}] }} (or a glob covering it, such as the mount's `*`)",
+            quoted.join(", ")
+        ))
+    }
+
+    pub fn vault_invalid_token(address: &str, request: &str) -> Self {
+        Self::new(
+            Code::VaultDenied,
+            format!("Vault at `{address}` denied `{request}`: it does not accept the token (unknown, expired or revoked)"),
+        )
+        .help("log in again and pass the new token (VAULT_TOKEN, BAO_TOKEN or --token-file FILE); `bao token lookup` tells whether a token is valid")
+    }
+
+    pub fn vault_sealed(address: &str) -> Self {
+        Self::new(
+            Code::VaultSealed,
+            format!("Vault at `{address}` is sealed (HTTP 503)"),
+        )
+        .help("unseal it (`bao operator unseal`), then run again; a sealed Vault serves no secret to ESO either")
+    }
+
+    pub fn vault_not_kv2(mount: &str, found: &str) -> Self {
+        Self::new(
+            Code::VaultNotKv2,
+            format!("store mount `{mount}` {found}, but ESO's store reads KV version 2"),
+        )
+        .help(format!(
+            "point the store's `mount` at a KV v2 mount, or enable one: `bao secrets enable -path={mount} kv-v2`"
+        ))
+    }
+
+    pub fn vault_response(request: &str, status: u16, detail: &str) -> Self {
+        let detail = match detail.trim() {
+            "" => String::new(),
+            text => format!(": {text}"),
+        };
+        Self::new(
+            Code::VaultResponse,
+            format!("unexpected answer from Vault to `{request}`: HTTP {status}{detail}"),
+        )
+    }
+
+    pub fn missing_vault_key(read: &SecretRead, help: String) -> Self {
+        Self::new(
+            Code::MissingVaultKey,
+            format!(
+                "{}, which does not exist{}",
+                read.describe(),
+                read.affected()
+            ),
+        )
+        .help(help)
+    }
+
+    pub fn missing_vault_property(read: &SecretRead, present: &[&str], help: String) -> Self {
+        let has = match present {
+            [] => "no properties".to_string(),
+            _ => format!("only {}", present.join(", ")),
+        };
+        Self::new(
+            Code::MissingVaultKey,
+            format!(
+                "{}, but the key has {has}{}",
+                read.describe(),
+                read.affected()
+            ),
+        )
+        .help(help)
+    }
+
+    pub fn empty_vault_value(read: &SecretRead, help: String) -> Self {
+        Self::new(
+            Code::EmptyVaultValue,
+            format!(
+                "{}, whose value is empty{}",
+                read.describe(),
+                read.affected()
+            ),
+        )
+        .help(help)
+    }
+
+    pub fn vault_value_too_short(read: &SecretRead, length: usize, min: u64, help: String) -> Self {
+        Self::new(
+            Code::VaultValueTooShort,
+            format!(
+                "{}, whose value is {length} characters, below its min_length of {min}{}",
+                read.describe(),
+                read.affected()
+            ),
+        )
+        .help(help)
+    }
+
+    pub fn fixture_in_vault(read: &SecretRead, env: &str, what: &str, help: String) -> Self {
+        Self::new(
+            Code::FixtureInVault,
+            format!(
+                "{}, which holds {what} in environment `{env}`, where fixtures are not seeded{}",
+                read.describe(),
+                read.affected()
+            ),
+        )
+        .help(help)
+    }
+
     pub fn unused_key(key: &str) -> Self {
         Self::new(
             Code::UnusedKey,
             format!("key `{key}` is not read by any secret"),
         )
         .help("remove it, or map it into a secret's `data`")
+    }
+}
+
+/// One value a secret reads from Vault, as preflight findings name it.
+pub struct SecretRead<'a> {
+    pub secret: &'a str,
+    /// The Secret data key; `None` for a key read whole (`extract`).
+    pub data_key: Option<&'a str>,
+    pub mount: &'a str,
+    pub key: &'a str,
+    /// `None` for a key read whole.
+    pub property: Option<&'a str>,
+    /// The workloads that read this data key, sorted.
+    pub consumers: Vec<&'a str>,
+}
+
+impl SecretRead<'_> {
+    fn describe(&self) -> String {
+        let (secret, mount, key) = (self.secret, self.mount, self.key);
+        match (self.data_key, self.property) {
+            (Some(data_key), Some(property)) => format!(
+                "secret `{secret}` reads `{data_key}` from property `{property}` of Vault key `{mount}/{key}`"
+            ),
+            _ => format!("secret `{secret}` reads every property of Vault key `{mount}/{key}`"),
+        }
+    }
+
+    fn affected(&self) -> String {
+        match self.consumers.as_slice() {
+            [] => "; no consumer is declared".to_string(),
+            consumers => format!("; consumers affected: {}", consumers.join(", ")),
+        }
     }
 }
 

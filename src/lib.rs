@@ -15,6 +15,8 @@ pub mod report;
 pub mod source;
 pub mod suggest;
 pub mod validate;
+#[cfg(feature = "vault")]
+pub mod vault;
 pub mod verify;
 
 use std::path::Path;

@@ -30,7 +30,7 @@ pub(super) fn locations(args: &Args) -> (PathBuf, PathBuf) {
 
 /// Compile and print errors; the catalog only when it compiled. Findings and warnings are left
 /// to `check`: listing an inventory is not the place to fail on them.
-fn compiled_catalog(
+pub(super) fn compiled_catalog(
     catalog_dir: &Path,
     root: &Path,
     console: &mut Console,
@@ -46,7 +46,11 @@ fn compiled_catalog(
 }
 
 /// One error that ends a command, with its closing line.
-fn print_error(console: &mut Console, files: &crate::source::Files, diagnostic: &Diagnostic) {
+pub(super) fn print_error(
+    console: &mut Console,
+    files: &crate::source::Files,
+    diagnostic: &Diagnostic,
+) {
     let text = report::text_in(files, diagnostic, console.err_palette);
     let _ = writeln!(console.stderr, "{text}");
     console.summary(&error_summary(std::slice::from_ref(diagnostic)));
@@ -219,7 +223,10 @@ pub(super) fn check(
 }
 
 /// `--env NAME` must name a declared environment.
-fn known_environment(catalog: &crate::model::Catalog, env: &str) -> Result<(), Diagnostic> {
+pub(super) fn known_environment(
+    catalog: &crate::model::Catalog,
+    env: &str,
+) -> Result<(), Diagnostic> {
     if catalog.environments.contains_key(env) {
         return Ok(());
     }
@@ -452,14 +459,14 @@ pub(super) fn graph(
     }
 }
 
-fn count(diagnostics: &[Diagnostic], severity: Severity) -> usize {
+pub(super) fn count(diagnostics: &[Diagnostic], severity: Severity) -> usize {
     diagnostics
         .iter()
         .filter(|d| d.severity == severity)
         .count()
 }
 
-fn error_summary(diagnostics: &[Diagnostic]) -> String {
+pub(super) fn error_summary(diagnostics: &[Diagnostic]) -> String {
     let errors = count(diagnostics, Severity::Error).max(1);
     format!("secretcat: {errors} error(s)")
 }

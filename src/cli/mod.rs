@@ -2,6 +2,8 @@
 //! run's result becomes an exit code. Nothing here knows the catalog format.
 
 mod commands;
+#[cfg(feature = "vault")]
+mod vault;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -114,6 +116,46 @@ secretcat verify out.yaml --value-path auth.existingSecret"
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
+    /// Write an environment's fixtures and generated values into Vault KV v2, write-once: a key
+    /// that already exists is kept as it is.
+    #[cfg(feature = "vault")]
+    #[command(
+        after_help = "Only in environments that seed fixtures. The token is never printed.\n\n\
+Examples:\n  VAULT_ADDR=http://127.0.0.1:8200 VAULT_TOKEN=... secretcat seed --env local\n  \
+secretcat seed --env dev --dry-run                   what would be written, no values\n  \
+secretcat seed --env dev --force platform-db-url     rewrite one key on purpose"
+    )]
+    Seed {
+        /// The environment to seed; it must have `fixtures = true`
+        #[arg(long, value_name = "NAME")]
+        env: Option<String>,
+        /// Overwrite this key although it exists in Vault (repeatable)
+        #[arg(long, value_name = "KEY")]
+        force: Vec<String>,
+        /// List what would be created, kept and overwritten (reads key metadata); write nothing
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        vault: VaultArgs,
+    },
+    /// Check that every Vault value the secrets installed in an environment read exists, is not
+    /// empty, meets min_length and, where fixtures are not seeded, is no fixture or placeholder.
+    #[cfg(feature = "vault")]
+    #[command(
+        after_help = "Exit 1 on any gap, 2 when Vault cannot be read (unreachable, sealed, denied, not KV v2).\n\n\
+Examples:\n  secretcat preflight --env production\n  \
+secretcat preflight --env staging --format github --token-file /var/run/secrets/vault-token"
+    )]
+    Preflight {
+        /// The environment whose installed secrets are checked
+        #[arg(long, value_name = "NAME")]
+        env: Option<String>,
+        /// Report format
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        #[command(flatten)]
+        vault: VaultArgs,
+    },
     /// Print the catalog's JSON Schema (draft-07).
     #[command(after_help = "Example:\n  secretcat schema > catalog.schema.json")]
     Schema,
@@ -162,6 +204,21 @@ secretcat completions zsh > \"${fpath[1]}/_secretcat\""
     /// Print the man page (roff).
     #[command(after_help = "Example:\n  secretcat man > /usr/local/share/man/man1/secretcat.1")]
     Man,
+}
+
+/// Where `seed` and `preflight` reach Vault.
+#[cfg(feature = "vault")]
+#[derive(Debug, clap::Args)]
+pub struct VaultArgs {
+    /// Vault (or OpenBao) address [default: $VAULT_ADDR, else $BAO_ADDR]
+    #[arg(long, value_name = "URL")]
+    pub addr: Option<String>,
+    /// File holding the token [default: $VAULT_TOKEN, else $BAO_TOKEN]
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Seconds to wait for a connection, and for each answer
+    #[arg(long, value_name = "SECONDS", default_value_t = 5)]
+    pub timeout: u64,
 }
 
 /// The result of a run. Exit-code contract: 0 clean; 1 drift or guardrail findings (the catalog
@@ -295,6 +352,25 @@ pub fn run(
             *format,
             console,
         ),
+        #[cfg(feature = "vault")]
+        Command::Seed {
+            env,
+            force,
+            dry_run,
+            vault,
+        } => vault::seed(
+            &catalog_dir,
+            &root,
+            env.as_deref(),
+            force,
+            *dry_run,
+            vault,
+            console,
+        ),
+        #[cfg(feature = "vault")]
+        Command::Preflight { env, format, vault } => {
+            vault::preflight(&catalog_dir, &root, env.as_deref(), *format, vault, console)
+        }
         Command::Check { format, env } => {
             commands::check(&catalog_dir, &root, *format, env.as_deref(), console)
         }
