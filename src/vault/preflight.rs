@@ -82,6 +82,10 @@ pub fn run(catalog: &Catalog, env: Env, kv: &Kv) -> PreflightReport {
         }
     }
     report.keys = read.len();
+    // Reading order, as everywhere: by catalog file, then position.
+    report
+        .diagnostics
+        .sort_by_key(|d| d.primary.as_ref().map(|l| (l.file, l.span.start)));
     report
 }
 
