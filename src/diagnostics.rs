@@ -826,7 +826,7 @@ impl Diagnostic {
             Code::VaultUnreachable,
             format!("cannot reach Vault at `{address}`: {detail}"),
         )
-        .help("check the address (--addr, VAULT_ADDR or BAO_ADDR) and that the server is running; `bao status` asks the same server")
+        .help("check the address (--addr, VAULT_ADDR or BAO_ADDR) and that the server is running; `vault status` asks the same server")
     }
 
     pub fn vault_timeout(address: &str, request: &str, seconds: u64) -> Self {
@@ -834,7 +834,7 @@ impl Diagnostic {
             Code::VaultTimeout,
             format!("Vault at `{address}` did not answer `{request}` within {seconds} s"),
         )
-        .help("the address accepts connections but nothing answers there: check that it is Vault and that it is healthy (`bao status`), or allow more time with --timeout SECONDS")
+        .help("the address accepts connections but nothing answers there: check that it is Vault and that it is healthy (`vault status`), or allow more time with --timeout SECONDS")
     }
 
     pub fn vault_denied(request: &str, path: &str, capabilities: &[&str]) -> Self {
@@ -858,7 +858,7 @@ impl Diagnostic {
             Code::VaultDenied,
             format!("Vault at `{address}` denied `{request}`: it does not accept the token (unknown, expired or revoked)"),
         )
-        .help("log in again and pass the new token (VAULT_TOKEN, BAO_TOKEN or --token-file FILE); `bao token lookup` tells whether a token is valid")
+        .help("log in again and pass the new token (VAULT_TOKEN, BAO_TOKEN or --token-file FILE); `vault token lookup` tells whether a token is valid")
     }
 
     pub fn vault_sealed(address: &str) -> Self {
@@ -866,7 +866,7 @@ impl Diagnostic {
             Code::VaultSealed,
             format!("Vault at `{address}` is sealed (HTTP 503)"),
         )
-        .help("unseal it (`bao operator unseal`), then run again; a sealed Vault serves no secret to ESO either")
+        .help("unseal it (`vault operator unseal`), then run again; a sealed Vault serves no secret to ESO either")
     }
 
     pub fn vault_not_kv2(mount: &str, found: &str) -> Self {
@@ -875,7 +875,7 @@ impl Diagnostic {
             format!("store mount `{mount}` {found}, but ESO's store reads KV version 2"),
         )
         .help(format!(
-            "point the store's `mount` at a KV v2 mount, or enable one: `bao secrets enable -path={mount} kv-v2`"
+            "point the store's `mount` at a KV v2 mount, or enable one: `vault secrets enable -path={mount} kv-v2`"
         ))
     }
 
@@ -989,7 +989,7 @@ impl SecretRead<'_> {
 
     fn affected(&self) -> String {
         match self.consumers.as_slice() {
-            [] => "; no consumer is declared".to_string(),
+            [] => "; no declared consumer requires it".to_string(),
             consumers => format!("; consumers affected: {}", consumers.join(", ")),
         }
     }

@@ -564,7 +564,7 @@ fn preflight_finds_a_missing_key_then_passes_once_it_is_written() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("help: write the real value from the billing provider's console: `bao kv patch -mount=secret api-token value=...`"),
+        stderr.contains("help: write the real value from the billing provider's console: `vault kv put -mount=secret api-token value=...`"),
         "{stderr}"
     );
     assert!(
@@ -703,7 +703,7 @@ fn a_sealed_server_is_an_error_for_both_commands() {
             "{stderr}"
         );
         assert!(
-            stderr.contains("help: unseal it (`bao operator unseal`)"),
+            stderr.contains("help: unseal it (`vault operator unseal`)"),
             "{stderr}"
         );
     }
@@ -718,7 +718,7 @@ fn a_kv_version_1_mount_or_no_mount_is_refused_before_anything_is_written() {
     let stderr = text(&output.stderr);
     assert_eq!(exit(&output), Some(2), "{stderr}");
     assert!(stderr.starts_with("error[vault-not-kv2]: store mount `kv1` is a KV version 1 mount, but ESO's store reads KV version 2\n"), "{stderr}");
-    assert!(stderr.contains("help: point the store's `mount` at a KV v2 mount, or enable one: `bao secrets enable -path=kv1 kv-v2`"), "{stderr}");
+    assert!(stderr.contains("help: point the store's `mount` at a KV v2 mount, or enable one: `vault secrets enable -path=kv1 kv-v2`"), "{stderr}");
     let listed = bao.cli(&["kv", "list", "kv1"]);
     assert!(
         !listed.status.success() || text(&listed.stdout).trim().is_empty(),

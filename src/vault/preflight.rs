@@ -136,15 +136,21 @@ impl Gap<'_> {
     /// The finding for this read, if the value in Vault is not good enough.
     fn check(&self, properties: Option<&Map<String, Value>>) -> Option<Diagnostic> {
         let Some(properties) = properties else {
-            return Some(self.place(Diagnostic::missing_vault_key(&self.read, self.write_help())));
+            return Some(self.place(Diagnostic::missing_vault_key(
+                &self.read,
+                self.write_help(false),
+            )));
         };
         let value = match self.read.property {
             Some(property) => match lookup(properties, property) {
                 Some(value) => text(value),
                 None => {
                     let present: Vec<&str> = properties.keys().map(String::as_str).collect();
-                    let finding =
-                        Diagnostic::missing_vault_property(&self.read, &present, self.write_help());
+                    let finding = Diagnostic::missing_vault_property(
+                        &self.read,
+                        &present,
+                        self.write_help(true),
+                    );
                     return Some(self.place(finding));
                 }
             },
@@ -153,7 +159,10 @@ impl Gap<'_> {
             None => return None,
         };
         if value.is_empty() {
-            return Some(self.place(Diagnostic::empty_vault_value(&self.read, self.write_help())));
+            return Some(self.place(Diagnostic::empty_vault_value(
+                &self.read,
+                self.write_help(true),
+            )));
         }
         let length = value.chars().count();
         if let Some(min) = self.key.and_then(|k| k.min_length)
@@ -161,7 +170,7 @@ impl Gap<'_> {
         {
             let help = format!(
                 "the catalog asks for at least {min} characters; {}",
-                self.write_help()
+                self.write_help(true)
             );
             let finding = Diagnostic::vault_value_too_short(&self.read, length, min, help);
             return Some(self.place(finding));
@@ -170,7 +179,8 @@ impl Gap<'_> {
             && let Some(what) = self.fixture_like(&value)
         {
             let env = self.env.unwrap_or_default();
-            let finding = Diagnostic::fixture_in_vault(&self.read, env, &what, self.write_help());
+            let finding =
+                Diagnostic::fixture_in_vault(&self.read, env, &what, self.write_help(true));
             return Some(self.place(finding));
         }
         None
@@ -197,8 +207,9 @@ impl Gap<'_> {
             .then(|| "the catalog's development fixture".to_string())
     }
 
-    /// What to do: seed it where the catalog seeds it, else write the real value.
-    fn write_help(&self) -> String {
+    /// What to do: seed it where the catalog seeds it, else write the real value (`kv put`
+    /// creates a key, `kv patch` changes one property of an existing key and keeps the rest).
+    fn write_help(&self, exists: bool) -> String {
         let source = self.key.map(|k| k.source_in(self.env));
         let seeded = self.catalog.seeds(self.env)
             && !matches!(source, Some(ValueSource::External(_)) | None);
@@ -214,8 +225,9 @@ impl Gap<'_> {
             _ => String::new(),
         };
         let property = self.read.property.unwrap_or("PROPERTY");
+        let verb = if exists { "patch" } else { "put" };
         format!(
-            "write the real value{origin}: `bao kv patch -mount={} {} {property}=...` (`kv put` if the key does not exist)",
+            "write the real value{origin}: `vault kv {verb} -mount={} {} {property}=...`",
             self.read.mount, self.read.key
         )
     }
@@ -358,7 +370,7 @@ data.X = "other"
     }
 
     #[test]
-    fn each_gap_names_the_secret_data_key_vault_key_and_affected_consumers() {
+    fn each_gap_names_the_secret_data_key_vault_key_and_affected_consumers_in_catalog_order() {
         let vault = Scripted::default()
             .answer("GET sys/internal/ui/mounts/secret", 200, KV2)
             .answer("GET secret/data/db-password", 200, &value("short"));
@@ -366,8 +378,8 @@ data.X = "other"
         assert_eq!(
             found,
             [
-                (Code::VaultValueTooShort, "secret `app` reads `PASSWORD` from property `value` of Vault key `secret/db-password`, whose value is 5 characters, below its min_length of 16; consumers affected: migrations".to_string()),
                 (Code::MissingVaultKey, "secret `app` reads `URL` from property `value` of Vault key `secret/db-url`, which does not exist; consumers affected: migrations, web".to_string()),
+                (Code::VaultValueTooShort, "secret `app` reads `PASSWORD` from property `value` of Vault key `secret/db-password`, whose value is 5 characters, below its min_length of 16; consumers affected: migrations".to_string()),
             ]
         );
     }
@@ -409,13 +421,17 @@ data.X = "other"
         let other_property =
             serde_json::json!({"data": {"data": {"password": "x", "user": "y"}}}).to_string();
         let found = findings("production", &vault(&value(""), &other_property));
-        assert_eq!(found[0].0, Code::MissingVaultKey);
-        assert!(
-            found[0].1.contains("but the key has only password, user"),
-            "{}",
-            found[0].1
+        assert_eq!(
+            found[0].0,
+            Code::EmptyVaultValue,
+            "db-url comes first in the catalog"
         );
-        assert_eq!(found[1].0, Code::EmptyVaultValue);
+        assert_eq!(found[1].0, Code::MissingVaultKey);
+        assert!(
+            found[1].1.contains("but the key has only password, user"),
+            "{}",
+            found[1].1
+        );
     }
 
     #[test]
