@@ -879,15 +879,13 @@ impl Diagnostic {
         ))
     }
 
-    pub fn vault_response(request: &str, status: u16, detail: &str) -> Self {
-        let detail = match detail.trim() {
-            "" => String::new(),
-            text => format!(": {text}"),
-        };
+    /// `answer` is what came back: `HTTP 500: <Vault's errors>`, or what went wrong without one.
+    pub fn vault_response(request: &str, answer: &str) -> Self {
         Self::new(
             Code::VaultResponse,
-            format!("unexpected answer from Vault to `{request}`: HTTP {status}{detail}"),
+            format!("unexpected answer from Vault to `{request}`: {answer}"),
         )
+        .help("check that the address is Vault or OpenBao (`vault status`); its server log may say more")
     }
 
     pub fn missing_vault_key(read: &SecretRead, help: String) -> Self {

@@ -782,6 +782,36 @@ fn a_server_that_is_down_or_never_answers_fails_with_a_clear_error() {
 }
 
 #[test]
+fn a_server_that_is_not_vault_is_an_unexpected_answer() {
+    let repo = repository("secret");
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let web_server = std::thread::spawn(move || {
+        let (mut connection, _) = listener.accept().unwrap();
+        let mut request = [0u8; 4096];
+        let _ = connection.read(&mut request);
+        let page = "<html>it works</html>";
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+            page.len()
+        );
+        connection.write_all(answer.as_bytes()).unwrap();
+    });
+    let output = secretcat(
+        repo.path(),
+        &["preflight", "--env", "dev", "--addr", &address],
+        &[("VAULT_TOKEN", "t")],
+    );
+    let stderr = text(&output.stderr);
+    assert_eq!(exit(&output), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with("error[vault-response]: unexpected answer from Vault to `GET sys/internal/ui/mounts/secret`: HTTP 200 that is not JSON: "),
+        "{stderr}"
+    );
+    web_server.join().unwrap();
+}
+
+#[test]
 fn no_address_or_no_token_is_a_usage_error_that_contacts_nothing() {
     let repo = repository("secret");
     let output = secretcat(

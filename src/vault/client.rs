@@ -52,7 +52,7 @@ impl<'a> Kv<'a> {
         let request = Request::get(format!("sys/internal/ui/mounts/{}", self.mount));
         let response = self.send(&request)?;
         match response.status {
-            200 => mount_kind(&self.mount, &response.body),
+            200 => mount_kind(&self.mount, &parse(&request, &response)?),
             // Vault's answer for a path below no mount, or one the token has no capability on.
             403 if errors(&response.body).contains("preflight capability check") => {
                 Err(Diagnostic::vault_not_kv2(
@@ -70,7 +70,7 @@ impl<'a> Kv<'a> {
         let request = Request::get(self.data_path(key));
         let response = self.send(&request)?;
         match response.status {
-            200 => match parse(&response.body)?.pointer("/data/data") {
+            200 => match parse(&request, &response)?.pointer("/data/data") {
                 Some(Value::Object(properties)) => Ok(Some(properties.clone())),
                 Some(Value::Null) => Ok(None),
                 _ => Err(unexpected(&request, &response)),
@@ -101,7 +101,7 @@ impl<'a> Kv<'a> {
         let request = Request::get(self.metadata_path(key));
         let response = self.send(&request)?;
         match response.status {
-            200 => parse(&response.body)?
+            200 => parse(&request, &response)?
                 .pointer("/data/current_version")
                 .and_then(Value::as_u64)
                 .ok_or_else(|| unexpected(&request, &response)),
@@ -125,8 +125,7 @@ impl<'a> Kv<'a> {
             400 if errors(&response.body).contains(CAS_MISMATCH) => {
                 Err(Diagnostic::vault_response(
                     &describe(&request),
-                    400,
-                    &format!("`{key}` changed while secretcat rewrote it; run again"),
+                    &format!("HTTP 400: `{key}` changed while secretcat rewrote it; run again"),
                 ))
             }
             _ => Err(self.failure(&request, &response, &["create", "update"])),
@@ -156,7 +155,7 @@ impl<'a> Kv<'a> {
                 self.transport.timeout().as_secs().max(1),
             ),
             TransportError::Other(detail) => {
-                Diagnostic::vault_response(&describe(request), 0, &detail)
+                Diagnostic::vault_response(&describe(request), &format!("no HTTP answer: {detail}"))
             }
         })
     }
@@ -192,8 +191,7 @@ fn create_request(path: &str, properties: &Map<String, Value>, cas: u64) -> Requ
 }
 
 /// Whether the mount answer describes KV version 2 at exactly this path.
-fn mount_kind(mount: &str, body: &str) -> Result<(), Diagnostic> {
-    let document: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+fn mount_kind(mount: &str, document: &Value) -> Result<(), Diagnostic> {
     let data = &document["data"];
     let engine = data["type"].as_str().unwrap_or("unknown");
     let version = data["options"]["version"].as_str().unwrap_or("1");
@@ -217,9 +215,11 @@ fn mount_kind(mount: &str, body: &str) -> Result<(), Diagnostic> {
     }
 }
 
-fn parse(body: &str) -> Result<Value, Diagnostic> {
-    serde_json::from_str(body).map_err(|error| {
-        Diagnostic::vault_response("(reading the answer)", 200, &format!("not JSON: {error}"))
+/// The JSON body of a successful answer.
+fn parse(request: &Request, response: &Response) -> Result<Value, Diagnostic> {
+    serde_json::from_str(&response.body).map_err(|error| {
+        let answer = format!("HTTP {} that is not JSON: {error}", response.status);
+        Diagnostic::vault_response(&describe(request), &answer)
     })
 }
 
@@ -240,7 +240,11 @@ fn errors(body: &str) -> String {
 }
 
 fn unexpected(request: &Request, response: &Response) -> Diagnostic {
-    Diagnostic::vault_response(&describe(request), response.status, &errors(&response.body))
+    let answer = match errors(&response.body) {
+        reason if reason.is_empty() => format!("HTTP {}", response.status),
+        reason => format!("HTTP {}: {reason}", response.status),
+    };
+    Diagnostic::vault_response(&describe(request), &answer)
 }
 
 /// `GET secret/data/foo`: the request as messages name it.

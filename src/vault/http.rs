@@ -12,10 +12,13 @@ use std::time::Duration;
 pub struct Token(String);
 
 impl Token {
-    /// The token, trimmed (token files end in a newline); `None` when nothing is left.
+    /// The token, trimmed (token files end in a newline); `None` when nothing is left, or when
+    /// what is left cannot be a token: an HTTP header value takes only visible ASCII, and a
+    /// file of something else (a binary, a key pair) is not worth sending anywhere.
     pub fn new(text: &str) -> Option<Token> {
         let token = text.trim();
-        (!token.is_empty()).then(|| Token(token.to_string()))
+        let usable = !token.is_empty() && token.bytes().all(|b| b.is_ascii_graphic());
+        usable.then(|| Token(token.to_string()))
     }
 
     fn expose(&self) -> &str {

@@ -77,15 +77,22 @@ pub fn connect(
             let text = std::fs::read_to_string(path)
                 .map_err(|error| Diagnostic::io(&shown, "read the token file", &error))?;
             Token::new(&text).ok_or_else(|| {
-                Diagnostic::usage(format!("token file `{shown}` is empty"))
+                Diagnostic::usage(format!(
+                    "token file `{shown}` holds no token: it is empty, or holds more than one line or characters a token cannot have"
+                ))
             })?
         }
-        None => from_env(["VAULT_TOKEN", "BAO_TOKEN"])
-            .and_then(|text| Token::new(&text))
-            .ok_or_else(|| {
+        None => {
+            let text = from_env(["VAULT_TOKEN", "BAO_TOKEN"]).ok_or_else(|| {
                 Diagnostic::usage("no Vault token: set VAULT_TOKEN (or BAO_TOKEN), or pass --token-file FILE")
                     .help("the token is never taken from the command line, where other users of the machine could read it")
-            })?,
+            })?;
+            Token::new(&text).ok_or_else(|| {
+                Diagnostic::usage(
+                    "the token in VAULT_TOKEN (or BAO_TOKEN) holds characters a token cannot have",
+                )
+            })?
+        }
     };
     if args.timeout_seconds == 0 {
         return Err(Diagnostic::usage("--timeout must be at least 1 second"));
@@ -161,7 +168,18 @@ mod tests {
             error.message
         );
         let empty_token = |name: &str| (name == "VAULT_TOKEN").then(|| " \n".to_string());
-        assert!(connect(&args(Some("http://a:1")), empty_token, None).is_err());
+        let error = connect(&args(Some("http://a:1")), empty_token, None).unwrap_err();
+        assert!(
+            error.message.starts_with("no Vault token"),
+            "blank counts as unset"
+        );
+        let broken = |name: &str| (name == "VAULT_TOKEN").then(|| "s.a\nb".to_string());
+        let error = connect(&args(Some("http://a:1")), broken, None).unwrap_err();
+        assert!(
+            error.message.contains("characters a token cannot have"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]
