@@ -52,7 +52,7 @@ fn readme_tables() -> String {
         (Severity::Error, "Errors (exit 2):"),
         (
             Severity::Finding,
-            "Findings (`check`, `verify` and `import` exit 1):",
+            "Findings (`check`, `verify`, `import` and `preflight` exit 1):",
         ),
         (Severity::Warning, "Warnings (reported, never fail a run):"),
     ];
