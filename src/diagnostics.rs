@@ -888,68 +888,50 @@ impl Diagnostic {
         .help("check that the address is Vault or OpenBao (`vault status`); its server log may say more")
     }
 
-    pub fn missing_vault_key(read: &SecretRead, help: String) -> Self {
+    /// A preflight gap: what the read is, what is wrong with the value, and how to close it
+    /// (`exists`: whether the Vault key is there, so a fix patches it instead of creating it).
+    fn vault_gap(code: Code, read: &SecretRead, gap: &str, exists: bool) -> Self {
         Self::new(
-            Code::MissingVaultKey,
-            format!(
-                "{}, which does not exist{}",
-                read.describe(),
-                read.affected()
-            ),
+            code,
+            format!("{}, {gap}{}", read.describe(), read.affected()),
         )
-        .help(help)
+        .help(read.fix(exists))
     }
 
-    pub fn missing_vault_property(read: &SecretRead, present: &[&str], help: String) -> Self {
-        let has = match present {
-            [] => "no properties".to_string(),
-            _ => format!("only {}", present.join(", ")),
+    pub fn missing_vault_key(read: &SecretRead) -> Self {
+        Self::vault_gap(Code::MissingVaultKey, read, "which does not exist", false)
+    }
+
+    pub fn missing_vault_property(read: &SecretRead, present: &[&str]) -> Self {
+        let gap = match present {
+            [] => "but the key has no properties".to_string(),
+            _ => format!("but the key has only {}", present.join(", ")),
         };
-        Self::new(
-            Code::MissingVaultKey,
-            format!(
-                "{}, but the key has {has}{}",
-                read.describe(),
-                read.affected()
-            ),
-        )
-        .help(help)
+        Self::vault_gap(Code::MissingVaultKey, read, &gap, true)
     }
 
-    pub fn empty_vault_value(read: &SecretRead, help: String) -> Self {
-        Self::new(
-            Code::EmptyVaultValue,
-            format!(
-                "{}, whose value is empty{}",
-                read.describe(),
-                read.affected()
-            ),
-        )
-        .help(help)
+    pub fn empty_vault_value(read: &SecretRead) -> Self {
+        Self::vault_gap(Code::EmptyVaultValue, read, "whose value is empty", true)
     }
 
-    pub fn vault_value_too_short(read: &SecretRead, length: usize, min: u64, help: String) -> Self {
-        Self::new(
-            Code::VaultValueTooShort,
-            format!(
-                "{}, whose value is {length} characters, below its min_length of {min}{}",
-                read.describe(),
-                read.affected()
-            ),
-        )
-        .help(help)
+    pub fn vault_value_too_short(read: &SecretRead, length: usize, min: u64) -> Self {
+        let gap = format!("whose value is {length} characters, below its min_length of {min}");
+        let finding = Self::vault_gap(Code::VaultValueTooShort, read, &gap, true);
+        let help = format!(
+            "the catalog asks for at least {min} characters; {}",
+            finding.help.as_deref().unwrap_or_default()
+        );
+        finding.help(help)
     }
 
-    pub fn fixture_in_vault(read: &SecretRead, env: &str, what: &str, help: String) -> Self {
-        Self::new(
-            Code::FixtureInVault,
-            format!(
-                "{}, which holds {what} in environment `{env}`, where fixtures are not seeded{}",
-                read.describe(),
-                read.affected()
-            ),
-        )
-        .help(help)
+    pub fn fixture_in_vault(read: &SecretRead, env: &str, leftover: Leftover) -> Self {
+        let what = match leftover {
+            Leftover::Fixture => "the catalog's development fixture".to_string(),
+            Leftover::Placeholder(placeholder) => format!("the placeholder `{placeholder}`"),
+        };
+        let gap =
+            format!("which holds {what} in environment `{env}`, where fixtures are not seeded");
+        Self::vault_gap(Code::FixtureInVault, read, &gap, true)
     }
 
     pub fn unused_key(key: &str) -> Self {
@@ -972,6 +954,22 @@ pub struct SecretRead<'a> {
     pub property: Option<&'a str>,
     /// The workloads that read this data key, sorted.
     pub consumers: Vec<&'a str>,
+    pub fix: GapFix<'a>,
+}
+
+/// How a preflight gap is closed, as the catalog sees the key in that environment.
+pub enum GapFix<'a> {
+    /// The catalog seeds the key there (`env`: the `--env` to name).
+    Seed { env: Option<&'a str> },
+    /// A real value must be written, from where the catalog says it comes, if it says.
+    Write { origin: Option<&'a str> },
+}
+
+/// What a value left over in Vault is.
+pub enum Leftover<'a> {
+    /// One of the key's fixtures.
+    Fixture,
+    Placeholder(&'a str),
 }
 
 impl SecretRead<'_> {
@@ -982,6 +980,27 @@ impl SecretRead<'_> {
                 "secret `{secret}` reads `{data_key}` from property `{property}` of Vault key `{mount}/{key}`"
             ),
             _ => format!("secret `{secret}` reads every property of Vault key `{mount}/{key}`"),
+        }
+    }
+
+    /// `kv put` creates a key; `kv patch` changes one property of an existing key, keeping the rest.
+    fn fix(&self, exists: bool) -> String {
+        let (mount, key) = (self.mount, self.key);
+        match self.fix {
+            GapFix::Seed { env } => {
+                let env = env.map_or(String::new(), |e| format!(" --env {e}"));
+                format!(
+                    "the catalog seeds this key here: run `secretcat seed{env}` (`--force {key}` rewrites an existing value)"
+                )
+            }
+            GapFix::Write { origin } => {
+                let origin = origin.map_or(String::new(), |o| format!(" from {o}"));
+                let property = self.property.unwrap_or("PROPERTY");
+                let verb = if exists { "patch" } else { "put" };
+                format!(
+                    "write the real value{origin}: `vault kv {verb} -mount={mount} {key} {property}=...`"
+                )
+            }
         }
     }
 

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use super::client::Kv;
-use crate::diagnostics::{Diagnostic, SecretRead};
+use crate::diagnostics::{Diagnostic, GapFix, Leftover, SecretRead};
 use crate::model::{Catalog, Env, Key, Secret, ValueSource};
 use crate::render::views::GENERATE_MARKER;
 
@@ -62,11 +62,12 @@ pub fn run(catalog: &Catalog, env: Env, kv: &Kv) -> PreflightReport {
                     }
                 };
             }
+            let key = catalog.keys.get(vault_key);
             let gap = Gap {
                 catalog,
                 env,
                 secret,
-                key: catalog.keys.get(vault_key),
+                key,
                 read: SecretRead {
                     secret: &secret.name,
                     data_key,
@@ -74,6 +75,7 @@ pub fn run(catalog: &Catalog, env: Env, kv: &Kv) -> PreflightReport {
                     key: vault_key,
                     property,
                     consumers: affected(secret, data_key, env),
+                    fix: fix(catalog, env, key),
                 },
             };
             report
@@ -123,6 +125,19 @@ fn affected<'a>(secret: &'a Secret, data_key: Option<&str>, env: Env) -> Vec<&'a
     names
 }
 
+/// How to close a gap: seed the key where the catalog seeds it, else write the real value.
+fn fix<'a>(catalog: &Catalog, env: Env<'a>, key: Option<&'a Key>) -> GapFix<'a> {
+    match key.map(|k| k.source_in(env)) {
+        Some(ValueSource::Fixture(_) | ValueSource::Generate { .. }) if catalog.seeds(env) => {
+            GapFix::Seed { env }
+        }
+        Some(ValueSource::External(origin)) => GapFix::Write {
+            origin: origin.as_deref(),
+        },
+        _ => GapFix::Write { origin: None },
+    }
+}
+
 /// One read, and what the catalog says about its key.
 struct Gap<'a> {
     catalog: &'a Catalog,
@@ -135,23 +150,16 @@ struct Gap<'a> {
 impl Gap<'_> {
     /// The finding for this read, if the value in Vault is not good enough.
     fn check(&self, properties: Option<&Map<String, Value>>) -> Option<Diagnostic> {
+        let read = &self.read;
         let Some(properties) = properties else {
-            return Some(self.place(Diagnostic::missing_vault_key(
-                &self.read,
-                self.write_help(false),
-            )));
+            return Some(self.place(Diagnostic::missing_vault_key(read)));
         };
-        let value = match self.read.property {
+        let value = match read.property {
             Some(property) => match lookup(properties, property) {
                 Some(value) => text(value),
                 None => {
                     let present: Vec<&str> = properties.keys().map(String::as_str).collect();
-                    let finding = Diagnostic::missing_vault_property(
-                        &self.read,
-                        &present,
-                        self.write_help(true),
-                    );
-                    return Some(self.place(finding));
+                    return Some(self.place(Diagnostic::missing_vault_property(read, &present)));
                 }
             },
             // A key read whole must hold something: ESO makes one data key per property.
@@ -159,41 +167,31 @@ impl Gap<'_> {
             None => return None,
         };
         if value.is_empty() {
-            return Some(self.place(Diagnostic::empty_vault_value(
-                &self.read,
-                self.write_help(true),
-            )));
+            return Some(self.place(Diagnostic::empty_vault_value(read)));
         }
         let length = value.chars().count();
         if let Some(min) = self.key.and_then(|k| k.min_length)
             && (length as u64) < min
         {
-            let help = format!(
-                "the catalog asks for at least {min} characters; {}",
-                self.write_help(true)
-            );
-            let finding = Diagnostic::vault_value_too_short(&self.read, length, min, help);
-            return Some(self.place(finding));
+            return Some(self.place(Diagnostic::vault_value_too_short(read, length, min)));
         }
         if !self.catalog.seeds(self.env)
-            && let Some(what) = self.fixture_like(&value)
+            && let Some(leftover) = self.leftover(&value)
         {
             let env = self.env.unwrap_or_default();
-            let finding =
-                Diagnostic::fixture_in_vault(&self.read, env, &what, self.write_help(true));
-            return Some(self.place(finding));
+            return Some(self.place(Diagnostic::fixture_in_vault(read, env, leftover)));
         }
         None
     }
 
-    /// Whether `value` is one of this key's fixtures (from any environment) or a placeholder.
-    fn fixture_like(&self, value: &str) -> Option<String> {
+    /// Whether `value` is a placeholder or one of this key's fixtures (from any environment).
+    fn leftover(&self, value: &str) -> Option<Leftover<'static>> {
         let trimmed = value.trim();
         if let Some(placeholder) = PLACEHOLDERS
             .iter()
             .find(|p| trimmed.eq_ignore_ascii_case(p))
         {
-            return Some(format!("the placeholder `{placeholder}`"));
+            return Some(Leftover::Placeholder(placeholder));
         }
         let key = self.key?;
         let sources = std::iter::once(&key.source)
@@ -204,32 +202,7 @@ impl Gap<'_> {
                 _ => None,
             })
             .any(|fixture| fixture == value)
-            .then(|| "the catalog's development fixture".to_string())
-    }
-
-    /// What to do: seed it where the catalog seeds it, else write the real value (`kv put`
-    /// creates a key, `kv patch` changes one property of an existing key and keeps the rest).
-    fn write_help(&self, exists: bool) -> String {
-        let source = self.key.map(|k| k.source_in(self.env));
-        let seeded = self.catalog.seeds(self.env)
-            && !matches!(source, Some(ValueSource::External(_)) | None);
-        if seeded {
-            let env = self.env.map_or(String::new(), |e| format!(" --env {e}"));
-            return format!(
-                "the catalog seeds this key here: run `secretcat seed{env}` (`--force {}` rewrites an existing value)",
-                self.read.key
-            );
-        }
-        let origin = match source {
-            Some(ValueSource::External(Some(origin))) => format!(" from {origin}"),
-            _ => String::new(),
-        };
-        let property = self.read.property.unwrap_or("PROPERTY");
-        let verb = if exists { "patch" } else { "put" };
-        format!(
-            "write the real value{origin}: `vault kv {verb} -mount={} {} {property}=...`",
-            self.read.mount, self.read.key
-        )
+            .then_some(Leftover::Fixture)
     }
 
     /// Point at the key in the catalog, and at the secret that reads it.
@@ -431,6 +404,29 @@ data.X = "other"
             found[1].1.contains("but the key has only password, user"),
             "{}",
             found[1].1
+        );
+    }
+
+    #[test]
+    fn the_help_seeds_where_the_catalog_seeds_and_writes_the_real_value_elsewhere() {
+        let compiled = crate::compile_sources(vec![("secretcat.toml".into(), CATALOG.to_string())]);
+        let catalog = compiled.catalog.as_ref().unwrap();
+        let helps = |env: &str| -> Vec<String> {
+            let vault = Scripted::default().answer("GET sys/internal/ui/mounts/secret", 200, KV2);
+            let report = run(catalog, Some(env), &Kv::new(&vault, "secret"));
+            report
+                .diagnostics
+                .into_iter()
+                .filter_map(|d| d.help)
+                .collect()
+        };
+        assert_eq!(
+            helps("dev")[0],
+            "the catalog seeds this key here: run `secretcat seed --env dev` (`--force db-url` rewrites an existing value)"
+        );
+        assert_eq!(
+            helps("production")[0],
+            "write the real value from AKV: db-url: `vault kv put -mount=secret db-url value=...`"
         );
     }
 
