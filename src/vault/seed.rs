@@ -157,11 +157,16 @@ fn seed_one(
         action: Action::Created,
         source: describe(planned.seed),
     };
+    // A forced key that does not exist yet is simply created.
+    let version = match planned.force || options.dry_run {
+        true => kv.current_version(path)?,
+        false => 0,
+    };
     if options.dry_run {
-        line.action = match planned.force {
-            true => Action::Overwritten,
-            false if kv.current_version(path)? > 0 => Action::Kept,
-            false => Action::Created,
+        line.action = match (planned.force, version) {
+            (_, 0) => Action::Created,
+            (true, _) => Action::Overwritten,
+            (false, _) => Action::Kept,
         };
         lines.push(line);
         return Ok(());
@@ -172,9 +177,10 @@ fn seed_one(
         Value::String(value(planned.seed)?),
     );
     if planned.force {
-        let version = kv.current_version(path)?;
         kv.overwrite(path, &properties, version)?;
-        line.action = Action::Overwritten;
+        if version > 0 {
+            line.action = Action::Overwritten;
+        }
     } else if kv.create(path, &properties)? == Created::Exists {
         line.action = Action::Kept;
     }
@@ -442,6 +448,42 @@ data.TOKEN = "api-token"
             4,
             "check-and-set against the version read"
         );
+    }
+
+    #[test]
+    fn forcing_a_key_that_does_not_exist_creates_it() {
+        let compiled = compiled();
+        let catalog = compiled.catalog.as_ref().unwrap();
+        let vault = Scripted::default()
+            .answer("GET sys/internal/ui/mounts/secret", 200, KV2)
+            .answer("POST secret/data/db-url", 200, "{}")
+            .answer("POST secret/metadata/db-url", 204, "");
+        let kv = Kv::new(&vault, "secret");
+        let forced: Vec<Planned> = plan(catalog, Some("dev"), &["db-url".into()])
+            .unwrap()
+            .into_iter()
+            .filter(|p| p.force)
+            .collect();
+        for dry_run in [true, false] {
+            let options = Options {
+                property: "value",
+                dry_run,
+                generated_by: "x",
+            };
+            let report = run(&forced, &kv, &options, &compiled.files, Path::new("."));
+            assert_eq!(
+                report.lines[0].action,
+                Action::Created,
+                "dry run: {dry_run}"
+            );
+        }
+        let write = vault
+            .requests
+            .borrow()
+            .iter()
+            .find(|r| r.path == "secret/data/db-url")
+            .cloned();
+        assert_eq!(write.unwrap().body.unwrap()["options"]["cas"], 0);
     }
 
     #[test]
