@@ -14,6 +14,7 @@ pub mod render;
 pub mod report;
 pub mod source;
 pub mod suggest;
+pub mod synthetic;
 pub mod validate;
 #[cfg(feature = "vault")]
 pub mod vault;
