@@ -46,6 +46,29 @@ pub(super) fn compiled_catalog(
 }
 
 /// One error that ends a command, with its closing line.
+/// Every diagnostic to stderr, in order.
+pub(super) fn print_each(
+    console: &mut Console,
+    files: &crate::source::Files,
+    diagnostics: &[Diagnostic],
+) {
+    for diagnostic in diagnostics {
+        let text = report::text_in(files, diagnostic, console.err_palette);
+        let _ = writeln!(console.stderr, "{text}");
+    }
+}
+
+/// A run stopped before it wrote anything: its problems, and a summary that says so.
+pub(super) fn refuse(
+    console: &mut Console,
+    files: &crate::source::Files,
+    problems: &[Diagnostic],
+) -> Outcome {
+    print_each(console, files, problems);
+    console.summary(&format!("{}; nothing was written", error_summary(problems)));
+    Outcome::Error
+}
+
 pub(super) fn print_error(
     console: &mut Console,
     files: &crate::source::Files,
@@ -268,23 +291,10 @@ pub(super) fn import(
     let files = crate::source::Files::default();
     let manifests = match crate::verify::read_inputs(inputs) {
         Ok(manifests) => manifests,
-        Err(problems) => {
-            for problem in &problems {
-                let text = report::text_in(&files, problem, console.err_palette);
-                let _ = writeln!(console.stderr, "{text}");
-            }
-            console.summary(&format!(
-                "{}; nothing was written",
-                error_summary(&problems)
-            ));
-            return Outcome::Error;
-        }
+        Err(problems) => return refuse(console, &files, &problems),
     };
     let plan = crate::import::import(&manifests, catalog_dir);
-    for diagnostic in &plan.diagnostics {
-        let text = report::text_in(&files, diagnostic, console.err_palette);
-        let _ = writeln!(console.stderr, "{text}");
-    }
+    print_each(console, &files, &plan.diagnostics);
     if plan
         .diagnostics
         .iter()

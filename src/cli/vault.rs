@@ -4,7 +4,9 @@
 
 use std::path::Path;
 
-use super::commands::{compiled_catalog, count, error_summary, known_environment, print_error};
+use super::commands::{
+    compiled_catalog, count, error_summary, known_environment, print_each, print_error, refuse,
+};
 use super::{Console, Outcome, VaultArgs};
 use crate::diagnostics::{Diagnostic, Severity};
 use crate::model::{Catalog, Env};
@@ -67,17 +69,7 @@ pub(super) fn seed(
         });
     let (env, plan, transport) = match prepared {
         Ok(prepared) => prepared,
-        Err(problems) => {
-            for problem in &problems {
-                let text = report::text_in(&compiled.files, problem, console.err_palette);
-                let _ = writeln!(console.stderr, "{text}");
-            }
-            console.summary(&format!(
-                "{}; nothing was written",
-                error_summary(&problems)
-            ));
-            return Outcome::Error;
-        }
+        Err(problems) => return refuse(console, &compiled.files, &problems),
     };
     let generated_by = match env {
         Some(env) => format!("secretcat {} seed --env {env}", env!("CARGO_PKG_VERSION")),
@@ -169,10 +161,7 @@ pub(super) fn preflight(
     let diagnostics = &report.diagnostics;
     match format {
         Format::Text => {
-            for diagnostic in diagnostics {
-                let text = report::text_in(&compiled.files, diagnostic, console.err_palette);
-                let _ = writeln!(console.stderr, "{text}");
-            }
+            print_each(console, &compiled.files, diagnostics);
             let (secrets, keys) = (report.secrets, report.keys);
             let summary = if diagnostics.iter().any(|d| d.severity == Severity::Error) {
                 error_summary(diagnostics)
