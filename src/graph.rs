@@ -106,9 +106,32 @@ fn build(catalog: &Catalog, focus: Option<&str>) -> Option<Graph> {
     Some(graph)
 }
 
+/// Mermaid's default limits, which GitHub keeps: past either, a page shows an error box where the
+/// diagram would be.
+pub const MERMAID_MAX_EDGES: usize = 500;
+pub const MERMAID_MAX_TEXT: usize = 50_000;
+
+/// The whole catalog as Mermaid for SECRETS.md, or, when GitHub would refuse to draw it, the
+/// number of edges it has.
+pub fn mermaid_for_docs(catalog: &Catalog) -> Result<String, usize> {
+    let graph = build(catalog, None).unwrap_or_else(|| unreachable!("no focus, always a graph"));
+    let edges = graph.edges.len();
+    if edges > MERMAID_MAX_EDGES {
+        return Err(edges);
+    }
+    let text = write(&graph, GraphFormat::Mermaid);
+    match text.len() > MERMAID_MAX_TEXT {
+        true => Err(edges),
+        false => Ok(text),
+    }
+}
+
 /// The graph as text; `None` when `focus` names no secret or key.
 pub fn render(catalog: &Catalog, focus: Option<&str>, format: GraphFormat) -> Option<String> {
-    let graph = build(catalog, focus)?;
+    build(catalog, focus).map(|graph| write(&graph, format))
+}
+
+fn write(graph: &Graph, format: GraphFormat) -> String {
     let mut out = String::new();
     match format {
         GraphFormat::Mermaid => {
@@ -138,7 +161,7 @@ pub fn render(catalog: &Catalog, focus: Option<&str>, format: GraphFormat) -> Op
             out.push_str("}\n");
         }
     }
-    Some(out)
+    out
 }
 
 #[cfg(test)]

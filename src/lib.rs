@@ -10,6 +10,7 @@ pub mod import;
 pub mod inventory;
 pub mod load;
 pub mod model;
+pub mod parallel;
 pub mod render;
 pub mod report;
 pub mod source;

@@ -69,11 +69,11 @@ pub fn load(dir: &Path, files: &mut Files, diagnostics: &mut Vec<Diagnostic>) ->
     collect_toml_files(dir, &mut paths, diagnostics);
     // Path order keeps diagnostics stable; the merged model does not depend on it.
     paths.sort();
-    for path in paths {
-        if let Some(id) = read_file(&path, files, diagnostics) {
-            merge_source(&mut catalog, id, path == root, files, diagnostics);
-        }
-    }
+    let read: Vec<(FileId, bool)> = paths
+        .iter()
+        .filter_map(|path| read_file(path, files, diagnostics).map(|id| (id, *path == root)))
+        .collect();
+    merge_all(&mut catalog, &read, files, diagnostics);
     catalog
 }
 
@@ -91,23 +91,32 @@ pub fn load_sources(
         diagnostics.push(Diagnostic::no_catalog("."));
         return catalog;
     }
-    for (path, text) in sources {
-        let is_root = path == Path::new(ROOT_FILE);
-        let id = files.add(&path, text);
-        merge_source(&mut catalog, id, is_root, files, diagnostics);
-    }
+    let read: Vec<(FileId, bool)> = sources
+        .into_iter()
+        .map(|(path, text)| {
+            let is_root = path == Path::new(ROOT_FILE);
+            (files.add(&path, text), is_root)
+        })
+        .collect();
+    merge_all(&mut catalog, &read, files, diagnostics);
     catalog
 }
 
-fn merge_source(
+/// Parse every file read (`(file, is the root file)`, in path order), each on a free core, then
+/// merge them one after another in that order, so diagnostics and the merged catalog are the
+/// same however the parsing was shared out.
+fn merge_all(
     catalog: &mut RawCatalog,
-    id: FileId,
-    is_root: bool,
+    read: &[(FileId, bool)],
     files: &Files,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
-    if let Some(file) = parse_source(id, files, diagnostics) {
-        merge(catalog, id, is_root, file, diagnostics);
+    let parsed = crate::parallel::map(read, |&(id, _)| parse_source(id, files));
+    for (&(id, is_root), parsed) in read.iter().zip(parsed) {
+        match parsed {
+            Ok(file) => merge(catalog, id, is_root, file, diagnostics),
+            Err(problem) => diagnostics.push(problem),
+        }
     }
 }
 
@@ -173,17 +182,13 @@ fn read_file(path: &Path, files: &mut Files, diagnostics: &mut Vec<Diagnostic>) 
     Some(files.add(path, text))
 }
 
-fn parse_source(id: FileId, files: &Files, diagnostics: &mut Vec<Diagnostic>) -> Option<RawFile> {
-    match toml::from_str::<RawFile>(&files.get(id).text) {
-        Ok(file) => Some(file),
-        Err(error) => {
-            let file = files.get(id);
-            let span = file.clamp(error.span().unwrap_or(0..0));
-            let spanned = &file.text[span.clone()];
-            diagnostics.push(Diagnostic::toml(error.message(), spanned).at(id, span, ""));
-            None
-        }
-    }
+fn parse_source(id: FileId, files: &Files) -> Result<RawFile, Diagnostic> {
+    toml::from_str::<RawFile>(&files.get(id).text).map_err(|error| {
+        let file = files.get(id);
+        let span = file.clamp(error.span().unwrap_or(0..0));
+        let spanned = &file.text[span.clone()];
+        Diagnostic::toml(error.message(), spanned).at(id, span, "")
+    })
 }
 
 fn merge(

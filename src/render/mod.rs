@@ -50,28 +50,41 @@ pub fn render(
         "{GENERATED_MARKER} from {}/ - do not edit.",
         catalog.catalog_dir
     );
+    let mut jobs = catalog.outputs.outputs(catalog.bundles.values());
+    // The docs page is the largest single job: started first, it overlaps all the others.
+    jobs.sort_by_key(|(kind, ..)| *kind != OutputKind::Docs);
+    // Outputs are independent of each other: each is rendered on whichever core is free, and
+    // the results are gathered in the jobs' order, so the files do not depend on the machine.
+    let rendered = crate::parallel::map(&jobs, |(kind, bundle, relative)| {
+        let kind = *kind;
+        contexts(catalog, kind, bundle.unwrap_or_default())
+            .into_iter()
+            .map(|(env, mut context)| {
+                let path = catalog.outputs.place(relative, env);
+                if let Some(map) = context.as_object_mut() {
+                    map.insert("generated_by".into(), generated_by.clone().into());
+                    map.insert("environment".into(), env.into());
+                }
+                let text = match kind {
+                    OutputKind::Schema => Ok(schema::render()),
+                    OutputKind::Docs => templates
+                        .render(template_of(kind), context, sources)
+                        .map(|text| tidy_markdown(&text)),
+                    _ => templates.render(template_of(kind), context, sources),
+                };
+                text.and_then(|text| accept(&path, kind, text, templates))
+                    .map(|text| (path, text))
+            })
+            .collect::<Vec<_>>()
+    });
     let mut files = BTreeMap::new();
     let mut problems = Vec::new();
-    for (kind, bundle, relative) in catalog.outputs.outputs(catalog.bundles.values()) {
-        for (env, mut context) in contexts(catalog, kind, bundle.unwrap_or_default()) {
-            let path = catalog.outputs.place(&relative, env);
-            if let Some(map) = context.as_object_mut() {
-                map.insert("generated_by".into(), generated_by.clone().into());
-                map.insert("environment".into(), env.into());
+    for result in rendered.into_iter().flatten() {
+        match result {
+            Ok((path, text)) => {
+                files.insert(path, text);
             }
-            let rendered = match kind {
-                OutputKind::Schema => Ok(schema::render()),
-                OutputKind::Docs => templates
-                    .render(template_of(kind), &context, sources)
-                    .map(|text| tidy_markdown(&text)),
-                _ => templates.render(template_of(kind), &context, sources),
-            };
-            match rendered.and_then(|text| accept(&path, kind, text, templates)) {
-                Ok(text) => {
-                    files.insert(path, text);
-                }
-                Err(problem) => problems.push(problem),
-            }
+            Err(problem) => problems.push(problem),
         }
     }
     if problems.is_empty() {
@@ -151,13 +164,23 @@ fn template_of(kind: OutputKind) -> &'static str {
 fn docs_context(catalog: &Catalog) -> serde_json::Value {
     let mut context = serde_json::to_value(docs::view(catalog)).unwrap_or_default();
     if let Some(map) = context.as_object_mut() {
-        let mermaid = crate::graph::render(catalog, None, crate::graph::GraphFormat::Mermaid);
-        map.insert("mermaid".into(), mermaid.unwrap_or_default().into());
+        match crate::graph::mermaid_for_docs(catalog) {
+            Ok(text) => {
+                map.insert("mermaid".into(), text.into());
+            }
+            Err(edges) => {
+                map.insert("mermaid".into(), "".into());
+                map.insert("graph_edges_not_drawn".into(), edges.into());
+            }
+        }
     }
     context
 }
 
-/// Final newline, and a YAML parse-back: a template must never produce a file Helm cannot read.
+/// Final newline, and a YAML parse-back of what an override template wrote: a template must
+/// never produce a file Helm cannot read. The built-in templates write data only through the
+/// `yaml` helper, and tests parse back everything they render (`tests/properties.rs`), so their
+/// output is not parsed a second time on every run.
 fn accept(
     path: &str,
     kind: OutputKind,
@@ -167,7 +190,8 @@ fn accept(
     if !text.ends_with('\n') {
         text.push('\n');
     }
-    if (path.ends_with(".yaml") || path.ends_with(".yml"))
+    if templates.is_override(template_of(kind))
+        && (path.ends_with(".yaml") || path.ends_with(".yml"))
         && let Err(error) = serde_saphyr::from_str_with_options::<serde::de::IgnoredAny>(
             &text,
             // Our own output grows with the catalog; the budget guards untrusted input.
@@ -230,8 +254,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn invalid_yaml_from_a_template_is_refused_with_the_template_named() {
-        let templates = Templates::builtin();
+    fn invalid_yaml_from_an_override_template_is_refused_with_the_template_named() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join(TEMPLATE_DIR)).unwrap();
+        let override_file = root.path().join(TEMPLATE_DIR).join("fixtures.yaml.hbs");
+        std::fs::write(&override_file, "fixtures: [a\n").unwrap();
+        let templates = Templates::load(root.path(), &mut Files::default()).unwrap();
         let problem = accept(
             "generated/x.yaml",
             OutputKind::Fixtures,
@@ -240,8 +268,11 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(problem.code, crate::diagnostics::Code::Template);
-        let expected = "template `fixtures.yaml.hbs (built-in)`: it rendered `generated/x.yaml`, which is not valid YAML";
-        assert!(problem.message.starts_with(expected), "{}", problem.message);
+        let shown = crate::source::display_path(&override_file);
+        let expected = format!(
+            "template `{shown}`: it rendered `generated/x.yaml`, which is not valid YAML"
+        );
+        assert!(problem.message.starts_with(&expected), "{}", problem.message);
         let fine = accept(
             "generated/x.yaml",
             OutputKind::Fixtures,
@@ -249,6 +280,34 @@ mod tests {
             &templates,
         );
         assert_eq!(fine.unwrap(), "a: 1\n");
+        // The key map's template is still the built-in one: its output is taken as rendered.
+        assert!(!templates.is_override(template_of(OutputKind::KeyMap)));
+    }
+
+    fn docs_page(secrets: usize) -> String {
+        let sources = crate::synthetic::catalog(secrets)
+            .into_iter()
+            .map(|(name, text)| (std::path::PathBuf::from(name), text))
+            .collect();
+        let compiled = crate::compile_sources(sources);
+        let catalog = compiled.catalog.expect("synthetic catalogs compile");
+        let mut files = render(&catalog, &Templates::builtin(), &compiled.files).unwrap();
+        files.remove("generated/SECRETS.md").unwrap()
+    }
+
+    #[test]
+    fn the_docs_page_draws_the_graph_only_where_github_can() {
+        // 200 secrets, one consumer each, in 4 bundles: 404 edges, within Mermaid's 500.
+        let drawn = docs_page(200);
+        assert!(drawn.contains("```mermaid\nflowchart LR\n"), "{drawn}");
+        // 300 secrets: 606 edges. GitHub would show an error box; the page says why instead.
+        let too_big = docs_page(300);
+        assert!(!too_big.contains("```mermaid"));
+        assert!(
+            too_big.contains("The graph store → bundles → secrets → consumers has 606 edges"),
+            "{}",
+            &too_big[..2000]
+        );
     }
 
     #[test]

@@ -8,7 +8,6 @@ use std::path::Path;
 use handlebars::{
     Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderErrorReason,
 };
-use serde::Serialize;
 
 use super::{TEMPLATES, to_yaml};
 use crate::diagnostics::Diagnostic;
@@ -110,13 +109,21 @@ impl Templates {
         }
     }
 
+    /// Whether `name` is replaced by a file in `templates/`: only such a template can write
+    /// text the built-in ones were not tested to produce.
+    pub(super) fn is_override(&self, name: &str) -> bool {
+        matches!(self.origins.get(name), Some(Origin::Override(..)))
+    }
+
+    /// Render `name` over `data`, which the template context takes over without a copy.
     pub(super) fn render(
         &self,
         name: &str,
-        data: &impl Serialize,
+        data: serde_json::Value,
         files: &Files,
     ) -> Result<String, Diagnostic> {
-        self.registry.render(name, data).map_err(|error| {
+        let context = Context::from(data);
+        self.registry.render_with_context(name, &context).map_err(|error| {
             let origin = self.origins.get(name).cloned().unwrap_or(Origin::Builtin);
             let position = error.line_no.zip(error.column_no);
             located(&origin, name, files, &error.reason().to_string(), position)
