@@ -47,23 +47,32 @@ pub struct WriteReport {
     pub untouched: Vec<String>,
 }
 
-/// Compare `files` (relative path → content) with the tree under `root`.
+/// Compare `files` (relative path → content) with the tree under `root`. Files are read and
+/// compared one per core, and each is let go once compared: a check of a large catalog never
+/// holds the whole tree in memory.
 pub fn compare(
     root: &Path,
     files: &BTreeMap<String, String>,
     outputs: &OutputPaths<String>,
 ) -> Result<Vec<Drift>, Diagnostic> {
+    let checked = checked_outputs(root, files)?;
+    let compared = crate::parallel::map(&checked, |&(path, expected)| {
+        Ok(match read_if_exists(&root.join(path))? {
+            None => Some(Drift::Missing { path: path.clone() }),
+            Some(actual) if actual == expected.as_bytes() => None,
+            Some(actual) => {
+                let actual = text_of(actual);
+                Some(Drift::Changed {
+                    path: path.clone(),
+                    diff: unified_diff(path, &actual, expected),
+                    line: first_difference(&actual, expected),
+                })
+            }
+        })
+    });
     let mut drift = Vec::new();
-    for (path, expected, on_disk) in read_outputs(root, files)? {
-        match on_disk {
-            None => drift.push(Drift::Missing { path: path.clone() }),
-            Some(actual) if actual == *expected => {}
-            Some(actual) => drift.push(Drift::Changed {
-                path: path.clone(),
-                diff: unified_diff(path, &actual, expected),
-                line: first_difference(&actual, expected),
-            }),
-        }
+    for found in compared {
+        drift.extend(found?);
     }
     for path in orphans(root, files, outputs)? {
         drift.push(Drift::Orphaned { path });
@@ -94,11 +103,15 @@ pub fn write_with(
 ) -> Result<WriteReport, (WriteReport, Diagnostic)> {
     let mut report = WriteReport::default();
     let mut pending = Vec::new();
-    let planned = read_outputs(root, files).and_then(|outputs_on_disk| {
-        for (path, content, on_disk) in outputs_on_disk {
-            match on_disk {
-                Some(actual) if actual == *content => report.unchanged.push(path.clone()),
-                _ => pending.push((path, content)),
+    let planned = checked_outputs(root, files).and_then(|checked| {
+        let unchanged = crate::parallel::map(&checked, |&(path, content)| {
+            read_if_exists(&root.join(path))
+                .map(|on_disk| on_disk.as_deref() == Some(content.as_bytes()))
+        });
+        for (&(path, content), unchanged) in checked.iter().zip(unchanged) {
+            match unchanged? {
+                true => report.unchanged.push(path.clone()),
+                false => pending.push((path, content)),
             }
         }
         orphans(root, files, outputs)
@@ -205,29 +218,27 @@ fn check_inside_root(root: &Path, canonical_root: &Path, relative: &str) -> Resu
     Ok(())
 }
 
-/// An output's path, its rendered content, and what is on disk there (`None`: nothing).
-type OnDisk<'a> = (&'a String, &'a String, Option<String>);
-
-/// Every output with what is on disk at its path (`None`: nothing), each path checked to stay
-/// inside the root first. Shared by `compare` and `write`, so both see the tree the same way.
-fn read_outputs<'a>(
+/// Every output (path, rendered content), each path checked to stay inside the root first.
+/// Shared by `compare` and `write`, so both see the tree the same way.
+fn checked_outputs<'a>(
     root: &Path,
     files: &'a BTreeMap<String, String>,
-) -> Result<Vec<OnDisk<'a>>, Diagnostic> {
+) -> Result<Vec<(&'a String, &'a String)>, Diagnostic> {
     let canonical_root = std::fs::canonicalize(root)
         .map_err(|error| Diagnostic::io(&crate::source::display_path(root), "open root", &error))?;
     files
         .iter()
         .map(|(path, content)| {
             check_inside_root(root, &canonical_root, path)?;
-            Ok((path, content, read_if_exists(&root.join(path))?))
+            Ok((path, content))
         })
         .collect()
 }
 
-fn read_if_exists(path: &Path) -> Result<Option<String>, Diagnostic> {
+/// The bytes at `path`, `None` when nothing is there.
+fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>, Diagnostic> {
     match std::fs::read(path) {
-        Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
+        Ok(bytes) => Ok(Some(bytes)),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(error) => Err(Diagnostic::io(
             &crate::source::display_path(path),
@@ -235,6 +246,12 @@ fn read_if_exists(path: &Path) -> Result<Option<String>, Diagnostic> {
             &error,
         )),
     }
+}
+
+/// A file on disk as text for a diff; bytes that are not UTF-8 show as U+FFFD.
+fn text_of(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes)
+        .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned())
 }
 
 /// Replace `path` with `content` so that a reader sees the old file or the new one, never a mix.
