@@ -3,7 +3,7 @@
 //! and random damage to a valid catalog never panics the compiler or misplaces a diagnostic.
 //!
 //! - (a) `valid_catalogs_generate_then_check_clean` (and every YAML output parses)
-//! - (b) `rendering_is_deterministic`
+//! - (b) `rendering_is_deterministic` (and the built-in writers give what the `.hbs` templates give)
 //! - (c) `file_layout_does_not_change_outputs`
 //! - (d) `mutated_catalogs_never_panic`
 //! - (e) `values_round_trip_through_the_yaml_outputs` (fixture map and key map read back)
@@ -1616,6 +1616,15 @@ proptest! {
         prop_assert!(first == second, "render twice: {}", first_difference(&first, &second));
         let (_, third) = compile_valid(&sources)?;
         prop_assert!(first == third, "compile twice: {}", first_difference(&first, &third));
+        // The built-in templates are written by Rust code: byte for byte what their `.hbs`
+        // text gives through handlebars, which is what an override starts from.
+        let interpreted = render(catalog, &Templates::interpreted(), &compiled.files)
+            .map_err(|_| TestCaseError::fail("interpreted render failed"))?;
+        prop_assert!(
+            first == interpreted,
+            "built-in writers vs templates: {}",
+            first_difference(&interpreted, &first)
+        );
     }
 
     /// (c) Where definitions live does not matter: other fragment names (and folders), another

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::views::source_summary;
 use crate::model::Catalog;
 
-#[derive(Serialize)]
+#[derive(Serialize, PartialEq)]
 pub struct DocsView<'a> {
     pub store: super::views::StoreView<'a>,
     pub counts: Counts,
@@ -18,10 +18,14 @@ pub struct DocsView<'a> {
     pub unmanaged: Vec<UnmanagedRow<'a>>,
     pub keys: Vec<KeyRow<'a>>,
     pub owners: Vec<OwnerSection<'a>>,
+    /// The whole graph as Mermaid, or its number of edges when GitHub would not draw it; the
+    /// template context has it as `mermaid` and `graph_edges_not_drawn`.
+    #[serde(skip)]
+    pub mermaid: Result<String, usize>,
 }
 
 /// A Secret something other than ESO creates (`[unmanaged_secrets]`).
-#[derive(Serialize)]
+#[derive(Serialize, PartialEq)]
 pub struct UnmanagedRow<'a> {
     pub name: &'a str,
     pub created_by: &'a str,
@@ -33,7 +37,7 @@ pub struct UnmanagedRow<'a> {
     pub description: &'a str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, PartialEq)]
 pub struct Counts {
     pub bundles: usize,
     pub secrets: usize,
@@ -41,7 +45,7 @@ pub struct Counts {
     pub consumers: usize,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, PartialEq)]
 pub struct EnvironmentRow<'a> {
     pub name: &'a str,
     pub fixtures: bool,
@@ -50,7 +54,7 @@ pub struct EnvironmentRow<'a> {
     pub description: &'a str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, PartialEq)]
 pub struct BundleRow<'a> {
     pub name: &'a str,
     pub kind: crate::model::BundleKind,
@@ -64,7 +68,7 @@ pub struct BundleRow<'a> {
     pub description: &'a str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, PartialEq)]
 pub struct SecretRow<'a> {
     pub name: &'a str,
     pub target: &'a str,
@@ -79,14 +83,14 @@ pub struct SecretRow<'a> {
     pub consumers: Vec<ConsumerRow<'a>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, PartialEq)]
 pub struct DataRow<'a> {
     pub data_key: &'a str,
     pub key: &'a str,
     pub property: &'a str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, PartialEq)]
 pub struct ConsumerRow<'a> {
     pub name: &'a str,
     pub via: crate::model::Via,
@@ -95,7 +99,7 @@ pub struct ConsumerRow<'a> {
     pub environments: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, PartialEq)]
 pub struct KeyRow<'a> {
     pub path: &'a str,
     pub alias: &'a str,
@@ -106,7 +110,7 @@ pub struct KeyRow<'a> {
     pub rotation: &'a str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, PartialEq)]
 pub struct OwnerSection<'a> {
     pub owner: &'a str,
     /// Team and contact, when the owner is declared in `[owners]`.
@@ -118,7 +122,7 @@ pub struct OwnerSection<'a> {
     pub rotation: Vec<RotationRow<'a>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, PartialEq)]
 pub struct RotationRow<'a> {
     pub name: &'a str,
     pub note: &'a str,
@@ -264,6 +268,7 @@ pub fn view(catalog: &Catalog) -> DocsView<'_> {
             .collect(),
         keys: catalog.keys.values().map(|k| key_row(catalog, k)).collect(),
         owners: owners.into_values().collect(),
+        mermaid: crate::graph::mermaid_for_docs(catalog),
     }
 }
 

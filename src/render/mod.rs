@@ -3,6 +3,7 @@
 //! `templates/<name>` in the repository); YAML is written only by the `yaml` helper, and every
 //! rendered YAML file is parsed back before it is accepted.
 
+mod builtin;
 pub mod docs;
 mod registry;
 pub mod schema;
@@ -57,20 +58,22 @@ pub fn render(
     // the results are gathered in the jobs' order, so the files do not depend on the machine.
     let rendered = crate::parallel::map(&jobs, |(kind, bundle, relative)| {
         let kind = *kind;
-        contexts(catalog, kind, bundle.unwrap_or_default())
+        let template = template_of(kind);
+        per_environment(catalog, kind, bundle.unwrap_or_default())
             .into_iter()
-            .map(|(env, mut context)| {
+            .map(|(env, data)| {
                 let path = catalog.outputs.place(relative, env);
-                if let Some(map) = context.as_object_mut() {
-                    map.insert("generated_by".into(), generated_by.clone().into());
-                    map.insert("environment".into(), env.into());
-                }
+                let text = match (&data, templates.interprets(template)) {
+                    (Data::Schema, _) => Ok(schema::render()),
+                    (_, false) => Ok(builtin::write(&data, &generated_by, env)),
+                    (_, true) => {
+                        let context = data.into_context(&generated_by, env);
+                        templates.render(template, context, sources)
+                    }
+                };
                 let text = match kind {
-                    OutputKind::Schema => Ok(schema::render()),
-                    OutputKind::Docs => templates
-                        .render(template_of(kind), context, sources)
-                        .map(|text| tidy_markdown(&text)),
-                    _ => templates.render(template_of(kind), context, sources),
+                    OutputKind::Docs => text.map(|text| tidy_markdown(&text)),
+                    _ => text,
                 };
                 text.and_then(|text| accept(&path, kind, text, templates))
                     .map(|text| (path, text))
@@ -94,60 +97,117 @@ pub fn render(
     }
 }
 
-/// The template context of an output in each environment it is written for: one shared context
-/// (environment `None`) when every environment has the file and sees the same data.
-fn contexts<'a>(
+/// What one output shows in one environment, as typed views: the built-in writers print it
+/// directly, and an override template sees its JSON form (`into_context`).
+#[derive(PartialEq)]
+pub(crate) enum Data<'a> {
+    KeyMap {
+        store: views::StoreView<'a>,
+        keys: BTreeMap<&'a str, &'a str>,
+    },
+    Bundle {
+        bundle: views::BundleView<'a>,
+        external_secrets: Vec<views::ExternalSecretView<'a>>,
+    },
+    Fixtures {
+        seeding: Vec<&'a str>,
+        seeds: bool,
+        fixtures: BTreeMap<&'a str, &'a str>,
+        generate: BTreeMap<&'a str, views::GenerateView>,
+        required: Vec<&'a str>,
+    },
+    Releases(views::ReleasesView<'a>),
+    Docs(Box<docs::DocsView<'a>>),
+    Schema,
+}
+
+/// An output's data in each environment it is written for: once, shared (environment `None`),
+/// when every environment has the file and sees the same data.
+fn per_environment<'a>(
     catalog: &'a Catalog,
     kind: OutputKind,
     bundle: &str,
-) -> Vec<(Env<'a>, serde_json::Value)> {
+) -> Vec<(Env<'a>, Data<'a>)> {
     if !kind.per_environment() {
-        return vec![(
-            None,
-            context(catalog, kind, bundle, None).unwrap_or_default(),
-        )];
+        return data(catalog, kind, bundle, None)
+            .map(|data| vec![(None, data)])
+            .unwrap_or_default();
     }
-    let per_env: Vec<(Env, Option<serde_json::Value>)> = catalog
+    let mut per_env: Vec<(Env, Option<Data>)> = catalog
         .envs()
         .into_iter()
-        .map(|env| (env, context(catalog, kind, bundle, env)))
+        .map(|env| (env, data(catalog, kind, bundle, env)))
         .collect();
     let first = &per_env[0].1;
-    if first.is_some() && per_env.iter().all(|(_, c)| c == first) {
-        return vec![(None, first.clone().unwrap_or_default())];
+    if first.is_some() && per_env.iter().all(|(_, data)| data == first) {
+        let shared = per_env.swap_remove(0).1;
+        return shared.map(|data| vec![(None, data)]).unwrap_or_default();
     }
     per_env
         .into_iter()
-        .filter_map(|(env, context)| context.map(|c| (env, c)))
+        .filter_map(|(env, data)| data.map(|data| (env, data)))
         .collect()
 }
 
-/// What the template of `kind` sees in `env`; `None` where the output does not exist there.
-fn context(
-    catalog: &Catalog,
-    kind: OutputKind,
-    bundle: &str,
-    env: Env,
-) -> Option<serde_json::Value> {
+/// What `kind` shows in `env`; `None` where the output does not exist there.
+fn data<'a>(catalog: &'a Catalog, kind: OutputKind, bundle: &str, env: Env) -> Option<Data<'a>> {
     Some(match kind {
-        OutputKind::KeyMap => {
-            json!({ "store": views::store(catalog, env), "keys": views::key_map(catalog) })
-        }
+        OutputKind::KeyMap => Data::KeyMap {
+            store: views::store(catalog, env),
+            keys: views::key_map(catalog),
+        },
         OutputKind::Bundle(_) => {
             let (bundle, external_secrets) = views::bundle(catalog, bundle, env)?;
-            json!({ "bundle": bundle, "externalSecrets": external_secrets })
+            Data::Bundle {
+                bundle,
+                external_secrets,
+            }
         }
-        OutputKind::Fixtures => json!({
-            "seeding": catalog.seeding_environments(),
-            "seeds": catalog.seeds(env),
-            "fixtures": views::fixtures(catalog, env),
-            "generate": views::generate_parameters(catalog, env),
-            "required": views::required(catalog, env),
-        }),
-        OutputKind::Releases => serde_json::to_value(views::releases(catalog, env)).ok()?,
-        OutputKind::Docs => docs_context(catalog),
-        OutputKind::Schema => serde_json::Value::Object(Default::default()),
+        OutputKind::Fixtures => Data::Fixtures {
+            seeding: catalog.seeding_environments(),
+            seeds: catalog.seeds(env),
+            fixtures: views::fixtures(catalog, env),
+            generate: views::generate_parameters(catalog, env),
+            required: views::required(catalog, env),
+        },
+        OutputKind::Releases => Data::Releases(views::releases(catalog, env)),
+        OutputKind::Docs => Data::Docs(Box::new(docs::view(catalog))),
+        OutputKind::Schema => Data::Schema,
     })
+}
+
+impl Data<'_> {
+    /// The template context: the data as JSON, plus `generated_by` and `environment`.
+    fn into_context(self, generated_by: &str, env: Env) -> serde_json::Value {
+        let mut context = match self {
+            Data::KeyMap { store, keys } => json!({ "store": store, "keys": keys }),
+            Data::Bundle {
+                bundle,
+                external_secrets,
+            } => json!({ "bundle": bundle, "externalSecrets": external_secrets }),
+            Data::Fixtures {
+                seeding,
+                seeds,
+                fixtures,
+                generate,
+                required,
+            } => json!({
+                "seeding": seeding,
+                "seeds": seeds,
+                "fixtures": fixtures,
+                "generate": generate,
+                "required": required,
+            }),
+            Data::Releases(view) => serde_json::to_value(view).unwrap_or_default(),
+            Data::Docs(view) => docs_context(&view),
+            Data::Schema => serde_json::Value::Object(Default::default()),
+        };
+        if let Some(map) = context.as_object_mut() {
+            map.insert("generated_by".into(), generated_by.into());
+            map.insert("environment".into(), env.into());
+        }
+        context
+    }
 }
 
 fn template_of(kind: OutputKind) -> &'static str {
@@ -161,16 +221,16 @@ fn template_of(kind: OutputKind) -> &'static str {
     }
 }
 
-fn docs_context(catalog: &Catalog) -> serde_json::Value {
-    let mut context = serde_json::to_value(docs::view(catalog)).unwrap_or_default();
+fn docs_context(view: &docs::DocsView) -> serde_json::Value {
+    let mut context = serde_json::to_value(view).unwrap_or_default();
     if let Some(map) = context.as_object_mut() {
-        match crate::graph::mermaid_for_docs(catalog) {
+        match &view.mermaid {
             Ok(text) => {
-                map.insert("mermaid".into(), text.into());
+                map.insert("mermaid".into(), text.as_str().into());
             }
             Err(edges) => {
                 map.insert("mermaid".into(), "".into());
-                map.insert("graph_edges_not_drawn".into(), edges.into());
+                map.insert("graph_edges_not_drawn".into(), (*edges).into());
             }
         }
     }
@@ -237,7 +297,7 @@ fn tidy_markdown(text: &str) -> String {
 
 /// Serialise any value as YAML through serde-saphyr, which quotes every string a YAML 1.1 reader
 /// (Helm) would otherwise take for a boolean, number, null or timestamp.
-pub fn to_yaml(value: &serde_json::Value) -> Result<String, String> {
+pub fn to_yaml(value: &impl serde::Serialize) -> Result<String, String> {
     // Indented sequences, as yamllint's default `indentation` rule wants; multi-line strings as
     // literal blocks and long ones folded at spaces, where serde-saphyr can do so exactly.
     let options = serde_saphyr::ser_options! { compact_list_indent: false };
@@ -269,10 +329,13 @@ mod tests {
         .unwrap_err();
         assert_eq!(problem.code, crate::diagnostics::Code::Template);
         let shown = crate::source::display_path(&override_file);
-        let expected = format!(
-            "template `{shown}`: it rendered `generated/x.yaml`, which is not valid YAML"
+        let expected =
+            format!("template `{shown}`: it rendered `generated/x.yaml`, which is not valid YAML");
+        assert!(
+            problem.message.starts_with(&expected),
+            "{}",
+            problem.message
         );
-        assert!(problem.message.starts_with(&expected), "{}", problem.message);
         let fine = accept(
             "generated/x.yaml",
             OutputKind::Fixtures,
@@ -293,6 +356,39 @@ mod tests {
         let catalog = compiled.catalog.expect("synthetic catalogs compile");
         let mut files = render(&catalog, &Templates::builtin(), &compiled.files).unwrap();
         files.remove("generated/SECRETS.md").unwrap()
+    }
+
+    #[test]
+    fn the_builtin_writers_match_the_templates() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let repository = crate::compile(&root.join("catalog"), root);
+        let synthetic = |secrets| {
+            let sources = crate::synthetic::catalog(secrets)
+                .into_iter()
+                .map(|(name, text)| (std::path::PathBuf::from(name), text))
+                .collect();
+            crate::compile_sources(sources)
+        };
+        // The platform's own catalog (every output kind, four environments, unmanaged secrets),
+        // and synthetic ones with the graph drawn and left out.
+        for compiled in [repository, synthetic(120), synthetic(300)] {
+            let catalog = compiled.catalog.as_ref().unwrap();
+            let written = render(catalog, &Templates::builtin(), &compiled.files).unwrap();
+            let interpreted = render(catalog, &Templates::interpreted(), &compiled.files).unwrap();
+            assert_eq!(
+                written.keys().collect::<Vec<_>>(),
+                interpreted.keys().collect::<Vec<_>>()
+            );
+            for (path, text) in &written {
+                let expected = &interpreted[path];
+                if text != expected {
+                    let diff = similar::TextDiff::from_lines(expected, text)
+                        .unified_diff()
+                        .to_string();
+                    panic!("{path}: the built-in writer differs from its template:\n{diff}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -27,6 +27,8 @@ enum Origin {
 pub struct Templates {
     registry: Handlebars<'static>,
     origins: BTreeMap<&'static str, Origin>,
+    /// Render the built-in templates through handlebars too, instead of their Rust writers.
+    interpret_builtins: bool,
 }
 
 impl Templates {
@@ -95,7 +97,11 @@ impl Templates {
             origins.insert(*name, origin);
         }
         if problems.is_empty() {
-            Ok(Templates { registry, origins })
+            Ok(Templates {
+                registry,
+                origins,
+                interpret_builtins: false,
+            })
         } else {
             Err(problems)
         }
@@ -107,6 +113,21 @@ impl Templates {
             Some(Origin::Override(_, shown)) => shown.clone(),
             _ => format!("{name} (built-in)"),
         }
+    }
+
+    /// The built-in templates, every one rendered by handlebars from its `.hbs` text: what the
+    /// built-in Rust writers are tested against.
+    pub fn interpreted() -> Templates {
+        Templates {
+            interpret_builtins: true,
+            ..Self::builtin()
+        }
+    }
+
+    /// Whether `name` is rendered by handlebars (an override, or `interpreted`), not by the
+    /// built-in writer.
+    pub(super) fn interprets(&self, name: &str) -> bool {
+        self.interpret_builtins || self.is_override(name)
     }
 
     /// Whether `name` is replaced by a file in `templates/`: only such a template can write
@@ -123,11 +144,13 @@ impl Templates {
         files: &Files,
     ) -> Result<String, Diagnostic> {
         let context = Context::from(data);
-        self.registry.render_with_context(name, &context).map_err(|error| {
-            let origin = self.origins.get(name).cloned().unwrap_or(Origin::Builtin);
-            let position = error.line_no.zip(error.column_no);
-            located(&origin, name, files, &error.reason().to_string(), position)
-        })
+        self.registry
+            .render_with_context(name, &context)
+            .map_err(|error| {
+                let origin = self.origins.get(name).cloned().unwrap_or(Origin::Builtin);
+                let position = error.line_no.zip(error.column_no);
+                located(&origin, name, files, &error.reason().to_string(), position)
+            })
     }
 }
 
@@ -221,6 +244,13 @@ fn markdown_helper(
         serde_json::Value::Null => String::new(),
         other => other.to_string(),
     };
+    out.write(&markdown_cell(&text))?;
+    Ok(())
+}
+
+/// `text` as one Markdown table cell: control characters escaped, whitespace runs (line breaks
+/// too) one space, pipes escaped.
+pub(super) fn markdown_cell(text: &str) -> String {
     // Control characters would be invisible (or worse, terminal escapes) in a rendered page.
     let visible: String = text
         .chars()
@@ -229,13 +259,11 @@ fn markdown_helper(
             false => vec![c],
         })
         .collect();
-    let cell = visible
+    visible
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
-        .replace('|', "\\|");
-    out.write(&cell)?;
-    Ok(())
+        .replace('|', "\\|")
 }
 
 /// The helper's first parameter; a path that names nothing is an error even for helpers, which

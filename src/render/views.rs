@@ -12,7 +12,7 @@ use crate::model::{
 /// Marker the bootstrap job replaces with a stable per-cluster random value.
 pub const GENERATE_MARKER: &str = "__generate__";
 
-#[derive(Serialize)]
+#[derive(Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct StoreView<'a> {
     pub kind: StoreKind,
@@ -63,7 +63,7 @@ pub fn fixtures<'a>(catalog: &'a Catalog, env: Env) -> BTreeMap<&'a str, &'a str
         .collect()
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, PartialEq)]
 pub struct GenerateView {
     pub length: u64,
     pub charset: crate::model::Charset,
@@ -93,7 +93,7 @@ pub fn required<'a>(catalog: &'a Catalog, env: Env) -> Vec<&'a str> {
         .collect()
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, PartialEq)]
 pub struct BundleView<'a> {
     pub name: &'a str,
     pub kind: BundleKind,
@@ -115,7 +115,7 @@ pub struct BundleView<'a> {
 pub const SYNC_WAVE_ANNOTATION: &str = "argocd.argoproj.io/sync-wave";
 
 /// One ExternalSecret of a bundle values file: metadata plus a complete v1 spec.
-#[derive(Serialize)]
+#[derive(Serialize, PartialEq)]
 pub struct ExternalSecretView<'a> {
     pub name: &'a str,
     pub namespace: &'a str,
@@ -123,7 +123,7 @@ pub struct ExternalSecretView<'a> {
     pub spec: Spec<'a>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Spec<'a> {
     pub refresh_interval: &'a str,
@@ -135,12 +135,12 @@ pub struct Spec<'a> {
 }
 
 /// One `dataFrom` entry: a whole Vault key, every property a data key.
-#[derive(Serialize)]
+#[derive(Serialize, PartialEq)]
 pub struct DataFrom<'a> {
     pub extract: ExtractRef<'a>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ExtractRef<'a> {
     pub key: &'a str,
@@ -149,13 +149,13 @@ pub struct ExtractRef<'a> {
     pub metadata_policy: &'static str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, PartialEq)]
 pub struct StoreRef<'a> {
     pub kind: StoreKind,
     pub name: &'a str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Target<'a> {
     pub name: &'a str,
@@ -165,7 +165,7 @@ pub struct Target<'a> {
     pub template: Option<TemplateView<'a>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct TemplateView<'a> {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -176,14 +176,14 @@ pub struct TemplateView<'a> {
     pub data: BTreeMap<&'a str, &'a str>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct DataEntry<'a> {
     pub secret_key: &'a str,
     pub remote_ref: RemoteRef<'a>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct RemoteRef<'a> {
     pub key: &'a str,
@@ -312,14 +312,14 @@ fn bundle_view<'a>(
 
 /// The releases file (the platform's `15-secrets.values.yaml`): the store, then every bundle that
 /// exists in `env`, by bundle name.
-#[derive(Serialize)]
+#[derive(Serialize, PartialEq)]
 pub struct ReleasesView<'a> {
     pub store: StoreRelease<'a>,
     pub releases: BTreeMap<&'a str, ReleaseView<'a>>,
 }
 
 /// One bundle's entry in the releases file: `releases.<bundle>.installed`, as Helmfile reads it.
-#[derive(Serialize)]
+#[derive(Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ReleaseView<'a> {
     pub kind: BundleKind,
@@ -330,7 +330,7 @@ pub struct ReleaseView<'a> {
     pub sync_wave: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, PartialEq)]
 pub struct StoreRelease<'a> {
     pub release: &'a str,
     #[serde(rename = "syncWave")]
