@@ -160,12 +160,75 @@ pub struct Key {
     /// A real value must exist in Vault before ESO syncs (external values only).
     pub required: bool,
     /// Environment → its value source there, where it differs from `source`.
-    pub overrides: BTreeMap<String, KeyOverride>,
+    pub overrides: EnvMap<KeyOverride>,
     /// The `fixture`, `generate` or `external` field, when the key has one.
     pub source_origin: Option<Origin>,
     /// Secrets reading this key, sorted.
     pub used_by: Vec<String>,
     pub origin: Origin,
+}
+
+/// Environment name → value, sorted by name. A key overrides its source in a few environments
+/// at most, and a `BTreeMap` allocates room for eleven entries from the first: on a catalog of
+/// 30,000 keys that was 36 MB of empty slots.
+#[derive(Debug, Clone)]
+pub struct EnvMap<V>(Vec<(String, V)>);
+
+impl<V> Default for EnvMap<V> {
+    fn default() -> Self {
+        EnvMap(Vec::new())
+    }
+}
+
+impl<V> EnvMap<V> {
+    fn position(&self, env: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(name, _)| name.as_str().cmp(env))
+    }
+
+    pub fn get(&self, env: &str) -> Option<&V> {
+        self.position(env).ok().map(|i| &self.0[i].1)
+    }
+
+    /// Set `env`'s value, replacing any it had.
+    pub fn insert(&mut self, env: String, value: V) {
+        match self.position(&env) {
+            Ok(i) => self.0[i].1 = value,
+            Err(i) => self.0.insert(i, (env, value)),
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &V)> {
+        self.0.iter().map(|(env, value)| (env, value))
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.0.iter().map(|(_, value)| value)
+    }
+
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+}
+
+impl<V> FromIterator<(String, V)> for EnvMap<V> {
+    fn from_iter<I: IntoIterator<Item = (String, V)>>(entries: I) -> Self {
+        let mut map = EnvMap::default();
+        for (env, value) in entries {
+            map.insert(env, value);
+        }
+        map
+    }
+}
+
+impl<'a, V> IntoIterator for &'a EnvMap<V> {
+    type Item = (&'a String, &'a V);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (String, V)>,
+        fn(&'a (String, V)) -> (&'a String, &'a V),
+    >;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(env, value)| (env, value))
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -127,7 +127,7 @@ pub(super) fn compile(
             span: span.clone(),
         });
         let base_source = given.map(|(source, _)| source);
-        let mut overrides = BTreeMap::new();
+        let mut overrides = crate::model::EnvMap::default();
         let subject = format!("key `{path}` overrides");
         for (env, table) in &raw.overrides {
             if !ctx.check_environment(&subject, file, env) {
@@ -171,7 +171,7 @@ pub(super) fn compile(
                 let uncovered: Vec<&str> = seeding
                     .iter()
                     .copied()
-                    .filter(|env| overrides.get(*env).is_none_or(|o| o.source.is_none()))
+                    .filter(|env| overrides.get(env).is_none_or(|o| o.source.is_none()))
                     .collect();
                 if !uncovered.is_empty() {
                     ctx.push(Diagnostic::missing_value_source(&path, &uncovered).at(
