@@ -193,7 +193,11 @@ impl<V> EnvMap<V> {
     pub fn insert(&mut self, env: String, value: V) {
         match self.position(&env) {
             Ok(i) => self.0[i].1 = value,
-            Err(i) => self.0.insert(i, (env, value)),
+            Err(i) => {
+                // Grown one entry at a time: most keys override one environment or none.
+                self.0.reserve_exact(1);
+                self.0.insert(i, (env, value));
+            }
         }
     }
 

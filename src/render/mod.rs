@@ -72,7 +72,7 @@ pub fn render(
                     }
                 };
                 let text = match kind {
-                    OutputKind::Docs => text.map(|text| tidy_markdown(&text)),
+                    OutputKind::Docs => text.map(tidy_markdown),
                     _ => text,
                 };
                 text.and_then(|text| accept(&path, kind, text, templates))
@@ -273,7 +273,12 @@ fn accept(
 }
 
 /// Collapse the blank lines template blocks leave behind.
-fn tidy_markdown(text: &str) -> String {
+fn tidy_markdown(text: String) -> String {
+    // A page of a large catalog runs to many megabytes: copied only when there is something to
+    // tidy.
+    if is_tidy(&text) {
+        return text;
+    }
     let mut out = String::with_capacity(text.len());
     let mut blank = 0;
     for line in text.lines() {
@@ -293,6 +298,27 @@ fn tidy_markdown(text: &str) -> String {
     out.truncate(trimmed);
     out.push('\n');
     out
+}
+
+/// Whether `tidy_markdown` would leave `text` as it is.
+fn is_tidy(text: &str) -> bool {
+    let Some(body) = text.strip_suffix('\n') else {
+        return false;
+    };
+    let mut previous_blank = body.ends_with('\n');
+    if previous_blank {
+        return false;
+    }
+    for line in body.split('\n') {
+        if line.ends_with(char::is_whitespace) {
+            return false;
+        }
+        if line.is_empty() && previous_blank {
+            return false;
+        }
+        previous_blank = line.is_empty();
+    }
+    true
 }
 
 /// Serialise any value as YAML through serde-saphyr, which quotes every string a YAML 1.1 reader
@@ -404,6 +430,20 @@ mod tests {
             "{}",
             &too_big[..2000]
         );
+    }
+
+    #[test]
+    fn tidy_markdown_collapses_blank_runs_and_trailing_space_and_keeps_tidy_text() {
+        for (text, tidy) in [
+            ("a\n\n\nb  \n", "a\n\nb\n"),
+            ("a\r\nb\n\n", "a\nb\n"),
+            ("a", "a\n"),
+            ("\na\n", "\na\n"),
+            ("a\n\nb\n", "a\n\nb\n"),
+        ] {
+            assert_eq!(tidy_markdown(text.to_string()), tidy, "{text:?}");
+            assert_eq!(is_tidy(text), text == tidy, "{text:?}");
+        }
     }
 
     #[test]

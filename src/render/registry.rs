@@ -251,19 +251,25 @@ fn markdown_helper(
 /// `text` as one Markdown table cell: control characters escaped, whitespace runs (line breaks
 /// too) one space, pipes escaped.
 pub(super) fn markdown_cell(text: &str) -> String {
-    // Control characters would be invisible (or worse, terminal escapes) in a rendered page.
-    let visible: String = text
-        .chars()
-        .flat_map(|c| match c.is_control() && !c.is_whitespace() {
-            true => c.escape_default().collect::<Vec<_>>(),
-            false => vec![c],
-        })
-        .collect();
-    visible
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .replace('|', "\\|")
+    let mut cell = String::with_capacity(text.len());
+    let mut space = false;
+    for c in text.chars() {
+        if c.is_whitespace() {
+            space = !cell.is_empty();
+            continue;
+        }
+        if space {
+            cell.push(' ');
+            space = false;
+        }
+        match c {
+            '|' => cell.push_str("\\|"),
+            // Control characters would be invisible (or worse, terminal escapes) in a page.
+            c if c.is_control() => cell.extend(c.escape_default()),
+            c => cell.push(c),
+        }
+    }
+    cell
 }
 
 /// The helper's first parameter; a path that names nothing is an error even for helpers, which
@@ -282,4 +288,25 @@ fn present_param<'a>(
         )));
     }
     Ok(param.value())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::markdown_cell;
+
+    #[test]
+    fn a_markdown_cell_is_one_line_with_pipes_and_control_characters_escaped() {
+        let cases = [
+            ("plain", "plain"),
+            ("", ""),
+            ("  lead and trail \n", "lead and trail"),
+            ("two\nlines\r\n\tand  runs", "two lines and runs"),
+            ("a | b ||", "a \\| b \\|\\|"),
+            ("bell\u{7}esc\u{1b}[31m", "bell\\u{7}esc\\u{1b}[31m"),
+            ("no\u{a0}break\u{2028}sep", "no break sep"),
+        ];
+        for (text, cell) in cases {
+            assert_eq!(markdown_cell(text), cell, "{text:?}");
+        }
+    }
 }
