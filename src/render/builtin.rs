@@ -170,13 +170,15 @@ fn docs(out: &mut String, view: &DocsView, generated_by: &str) {
         );
         for e in &view.environments {
             let fixtures = if e.fixtures { "yes" } else { "no" };
-            let _ = writeln!(
+            row(
                 out,
-                "| `{}` | {fixtures} | `{}` | {} | {} |",
-                e.name,
-                e.store,
-                md(&e.namespaces),
-                md(e.description)
+                &[
+                    &code(e.name),
+                    fixtures,
+                    &code(&e.store),
+                    &md(&e.namespaces),
+                    &md(e.description),
+                ],
             );
         }
         out.push('\n');
@@ -191,18 +193,19 @@ fn docs(out: &mut String, view: &DocsView, generated_by: &str) {
         store.name
     );
     for b in &view.bundles {
-        let _ = writeln!(
+        row(
             out,
-            "| `{}` | {} | `{}` | `{}` | {} | {} | {} | {} | {} |",
-            b.name,
-            b.kind.keyword(),
-            b.release,
-            b.namespace,
-            b.secrets,
-            md(&b.installed),
-            b.sync_wave,
-            md(&b.needs),
-            md(b.description)
+            &[
+                &code(b.name),
+                b.kind.keyword(),
+                &code(b.release),
+                &code(b.namespace),
+                &b.secrets.to_string(),
+                &md(&b.installed),
+                &b.sync_wave.to_string(),
+                &md(&b.needs),
+                &md(b.description),
+            ],
         );
     }
     out.push_str("\n## Service map\n\n");
@@ -220,21 +223,22 @@ fn docs(out: &mut String, view: &DocsView, generated_by: &str) {
             s.target, s.namespace, s.external_secret, s.bundle, s.owner, s.environments
         );
         for d in &s.data {
-            let _ = writeln!(out, "| `{}` | `{}` | `{}` |", d.data_key, d.key, d.property);
+            row(out, &[&code(d.data_key), &code(d.key), &code(d.property)]);
         }
         if !s.consumers.is_empty() {
             out.push_str(
                 "\n| consumer | via | requires | owner | environments |\n|---|---|---|---|---|\n",
             );
             for c in &s.consumers {
-                let _ = writeln!(
+                row(
                     out,
-                    "| {} | {} | {} | {} | {} |",
-                    c.name,
-                    c.via.keyword(),
-                    md(&c.requires),
-                    c.owner,
-                    md(&c.environments)
+                    &[
+                        c.name,
+                        c.via.keyword(),
+                        &md(&c.requires),
+                        c.owner,
+                        &md(&c.environments),
+                    ],
                 );
             }
         }
@@ -248,15 +252,16 @@ fn docs(out: &mut String, view: &DocsView, generated_by: &str) {
              |---|---|---|---|---|---|\n",
         );
         for u in &view.unmanaged {
-            let _ = writeln!(
+            row(
                 out,
-                "| `{}` | {} | {} | {} | {} | {} |",
-                u.name,
-                md(u.created_by),
-                md(&u.namespaces),
-                md(&u.keys),
-                u.owner,
-                md(u.description)
+                &[
+                    &code(u.name),
+                    &md(u.created_by),
+                    &md(&u.namespaces),
+                    &md(&u.keys),
+                    u.owner,
+                    &md(u.description),
+                ],
             );
         }
         out.push('\n');
@@ -267,21 +272,23 @@ fn docs(out: &mut String, view: &DocsView, generated_by: &str) {
          |---|---|---|---|---|---|\n",
     );
     for k in &view.keys {
-        let _ = writeln!(
+        row(
             out,
-            "| `{}` | `{}` | {} | {} | {} | {} |",
-            k.path,
-            k.alias,
-            k.owner,
-            md(&k.source),
-            md(&k.secrets),
-            md(&k.consumers)
+            &[
+                &code(k.path),
+                &code(k.alias),
+                k.owner,
+                &md(&k.source),
+                &md(&k.secrets),
+                &md(&k.consumers),
+            ],
         );
     }
     out.push_str("\n## Ownership and rotation\n\n");
     for o in &view.owners {
         let _ = writeln!(out, "### {}", o.owner);
-        if let Some(team) = o.team {
+        // As `{{#if team}}`: an empty text counts as absent.
+        if let Some(team) = o.team.filter(|team| !team.is_empty()) {
             let _ = write!(
                 out,
                 "\n{}, contact: {}.",
@@ -301,11 +308,27 @@ fn docs(out: &mut String, view: &DocsView, generated_by: &str) {
         if !o.rotation.is_empty() {
             out.push_str("\n| secret or key | rotation |\n|---|---|\n");
             for r in &o.rotation {
-                let _ = writeln!(out, "| `{}` | {} |", r.name, md(r.note));
+                row(out, &[&code(r.name), &md(r.note)]);
             }
         }
         out.push('\n');
     }
+}
+
+/// One Markdown table row: `| a | b | c |`.
+fn row(out: &mut String, cells: &[&str]) {
+    out.push('|');
+    for cell in cells {
+        out.push(' ');
+        out.push_str(cell);
+        out.push_str(" |");
+    }
+    out.push('\n');
+}
+
+/// `text` as inline code.
+fn code(text: &str) -> String {
+    format!("`{text}`")
 }
 
 /// `a, b, c`, or `none`.
