@@ -1,7 +1,7 @@
 //! The commands that compile a catalog: generate, check, list, explain. Each prints through the
 //! `Console` and returns an `Outcome`; none decides an exit code.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use super::{Args, Console, Outcome, Verbosity};
@@ -91,17 +91,20 @@ fn print_diagnostics(compiled: &Compiled, console: &mut Console) {
 }
 
 /// Compile and render in memory; `Err` carries everything that went wrong, nothing written.
-fn compile_and_render(
+/// Compile the catalog and render every output, each handed to `each` as it is rendered (see
+/// `render::render_with`); `None` when either step found errors.
+fn compile_and_render<T: Send>(
     catalog_dir: &Path,
     root: &Path,
-) -> (Compiled, Option<BTreeMap<String, String>>) {
+    each: impl Fn(&str, String) -> T + Sync,
+) -> (Compiled, Option<BTreeMap<String, T>>) {
     let mut compiled = compile(catalog_dir, root);
     if compiled.has_errors() {
         return (compiled, None);
     }
     let rendered = Templates::load(root, &mut compiled.files).and_then(|templates| {
         let catalog = compiled.catalog.as_ref().expect("compiled without errors");
-        render::render(catalog, &templates, &compiled.files)
+        render::render_with(catalog, &templates, &compiled.files, each)
     });
     match rendered {
         Ok(files) => (compiled, Some(files)),
@@ -113,7 +116,7 @@ fn compile_and_render(
 }
 
 pub(super) fn generate(catalog_dir: &Path, root: &Path, console: &mut Console) -> Outcome {
-    let (mut compiled, rendered) = compile_and_render(catalog_dir, root);
+    let (mut compiled, rendered) = compile_and_render(catalog_dir, root, |_, text| text);
     let Some(files) = rendered else {
         print_diagnostics(&compiled, console);
         console.summary(&format!(
@@ -183,18 +186,28 @@ pub(super) fn check(
     env: Option<&str>,
     console: &mut Console,
 ) -> Outcome {
-    let (mut compiled, mut rendered) = compile_and_render(catalog_dir, root);
+    // Each output is compared with the file on disk where it was rendered, and only the verdict
+    // is kept.
+    let comparer = emit::Comparer::new(root);
+    let (mut compiled, verdicts) =
+        compile_and_render(catalog_dir, root, |path, text| match &comparer {
+            Ok(comparer) => comparer.compare(path, &text),
+            Err(error) => Err(error.clone()),
+        });
+    // The paths rendered: `None` when the catalog or a template had errors.
+    let mut rendered: Option<BTreeSet<String>> = None;
     let mut drift: Vec<Drift> = Vec::new();
-    if let (Some(files), Some(catalog)) = (&mut rendered, &compiled.catalog) {
-        match emit::compare(root, files, &catalog.outputs) {
+    if let (Some(verdicts), Some(catalog)) = (verdicts, &compiled.catalog) {
+        let mut paths: BTreeSet<String> = verdicts.keys().cloned().collect();
+        match emit::drift(root, verdicts, &catalog.outputs) {
             Ok(found) => drift = found,
             Err(error) => compiled.diagnostics.push(error),
         }
         if let Some(env) = env {
-            match environment_files(catalog, files, env) {
+            match environment_files(catalog, &paths, env) {
                 Ok(in_env) => {
                     drift.retain(|d| in_env(d.path()));
-                    files.retain(|path, _| in_env(path));
+                    paths.retain(|path| in_env(path));
                 }
                 Err(error) => {
                     print_error(console, &compiled.files, &error);
@@ -202,6 +215,7 @@ pub(super) fn check(
                 }
             }
         }
+        rendered = Some(paths);
     }
     match format {
         Format::Text => {
@@ -215,7 +229,7 @@ pub(super) fn check(
                 && let Some(files) = &rendered
             {
                 for path in files
-                    .keys()
+                    .iter()
                     .filter(|p| !drift.iter().any(|d| d.path() == p.as_str()))
                 {
                     let _ = writeln!(console.stdout, "up to date: {path}");
@@ -268,7 +282,7 @@ pub(super) fn known_environment(
 /// its orphans are too).
 fn environment_files<'a>(
     catalog: &'a crate::model::Catalog,
-    files: &BTreeMap<String, String>,
+    files: &BTreeSet<String>,
     env: &'a str,
 ) -> Result<impl Fn(&str) -> bool + 'a, Diagnostic> {
     known_environment(catalog, env)?;
@@ -278,7 +292,7 @@ fn environment_files<'a>(
         .outputs(catalog.bundles.values())
         .into_iter()
         .map(|(_, _, relative)| outputs.place(&relative, None))
-        .filter(|path| files.contains_key(path))
+        .filter(|path| files.contains(path))
         .collect();
     Ok(move |path: &str| path.starts_with(&folder) || shared.contains(path))
 }

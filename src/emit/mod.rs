@@ -48,35 +48,79 @@ pub struct WriteReport {
 }
 
 /// Compare `files` (relative path → content) with the tree under `root`. Files are read and
-/// compared one per core, and each is let go once compared: a check of a large catalog never
-/// holds the whole tree in memory.
+/// compared one per core, and each is let go once compared.
 pub fn compare(
     root: &Path,
     files: &BTreeMap<String, String>,
     outputs: &OutputPaths<String>,
 ) -> Result<Vec<Drift>, Diagnostic> {
-    let checked = checked_outputs(root, files)?;
-    let compared = crate::parallel::map(&checked, |&(path, expected)| {
-        Ok(match read_if_exists(&root.join(path))? {
-            None => Some(Drift::Missing { path: path.clone() }),
+    let comparer = Comparer::new(root)?;
+    let entries: Vec<_> = files.iter().collect();
+    let compared = crate::parallel::map(&entries, |&(path, expected)| {
+        comparer.compare(path, expected)
+    });
+    let verdicts = files.keys().cloned().zip(compared).collect();
+    drift(root, verdicts, outputs)
+}
+
+/// Compares one output at a time with the file on disk, from any thread: `check` compares each
+/// output as soon as it is rendered (`render::render_with`), so no large catalog's tree is ever
+/// held whole, rendered or read.
+pub struct Comparer<'a> {
+    root: &'a Path,
+    canonical_root: PathBuf,
+}
+
+/// What `Comparer::compare` found for one output: nothing, drift, or a path it may not read.
+pub type Verdict = Result<Option<Drift>, Diagnostic>;
+
+impl<'a> Comparer<'a> {
+    pub fn new(root: &'a Path) -> Result<Self, Diagnostic> {
+        let canonical_root = std::fs::canonicalize(root).map_err(|error| {
+            Diagnostic::io(&crate::source::display_path(root), "open root", &error)
+        })?;
+        Ok(Comparer {
+            root,
+            canonical_root,
+        })
+    }
+
+    /// The drift of `path` (relative to the root) against the `expected` content, if any.
+    pub fn compare(&self, path: &str, expected: &str) -> Verdict {
+        check_inside_root(self.root, &self.canonical_root, path)?;
+        Ok(match read_if_exists(&self.root.join(path))? {
+            None => Some(Drift::Missing {
+                path: path.to_string(),
+            }),
             Some(actual) if actual == expected.as_bytes() => None,
             Some(actual) => {
                 let actual = text_of(actual);
                 Some(Drift::Changed {
-                    path: path.clone(),
+                    path: path.to_string(),
                     diff: unified_diff(path, &actual, expected),
                     line: first_difference(&actual, expected),
                 })
             }
         })
-    });
-    let mut drift = Vec::new();
-    for found in compared {
-        drift.extend(found?);
     }
-    for path in orphans(root, files, outputs)? {
-        drift.push(Drift::Orphaned { path });
+}
+
+/// Every output's verdict (by path), and the orphans beside them, as one sorted list of drift.
+/// The first path that could not be compared, in path order, fails the whole check.
+pub fn drift(
+    root: &Path,
+    verdicts: BTreeMap<String, Verdict>,
+    outputs: &OutputPaths<String>,
+) -> Result<Vec<Drift>, Diagnostic> {
+    if let Some(Err(error)) = verdicts.values().find(|verdict| verdict.is_err()) {
+        return Err(error.clone());
     }
+    let orphaned = orphans(root, &verdicts, outputs)?;
+    let mut drift: Vec<Drift> = verdicts
+        .into_values()
+        .filter_map(|verdict| verdict.ok().flatten())
+        .collect();
+    drift.extend(orphaned.into_iter().map(|path| Drift::Orphaned { path }));
     drift.sort_by(|a, b| a.path().cmp(b.path()));
     Ok(drift)
 }
@@ -276,9 +320,9 @@ pub fn write_atomic(path: &Path, content: &[u8]) -> std::io::Result<()> {
 }
 
 /// Files under the output folders that carry secretcat's header but are not produced any more.
-fn orphans(
+fn orphans<V>(
     root: &Path,
-    files: &BTreeMap<String, String>,
+    files: &BTreeMap<String, V>,
     outputs: &OutputPaths<String>,
 ) -> Result<Vec<String>, Diagnostic> {
     let mut folders: BTreeSet<(PathBuf, bool)> = BTreeSet::new();

@@ -41,7 +41,7 @@ pub(super) fn write(data: &Data, generated_by: &str, env: Env) -> String {
             );
             out.push_str("# Every ESO default is written out, so Argo CD sees no drift.\n---\n");
             yaml_section(&mut out, "bundle", bundle);
-            yaml_section(&mut out, "externalSecrets", external_secrets);
+            super::external_secret_yaml::section(&mut out, external_secrets);
         }
         Data::Fixtures {
             seeding,

@@ -5,6 +5,7 @@
 
 mod builtin;
 pub mod docs;
+mod external_secret_yaml;
 mod registry;
 pub mod schema;
 pub mod views;
@@ -47,6 +48,18 @@ pub fn render(
     templates: &Templates,
     sources: &Files,
 ) -> Result<BTreeMap<String, String>, Vec<Diagnostic>> {
+    render_with(catalog, templates, sources, |_, text| text)
+}
+
+/// `render`, with each output handed to `each` (its path and text) on the core that rendered it,
+/// as soon as it is rendered: `check` compares every output there and keeps only the verdict,
+/// so the rendered tree is never held whole.
+pub fn render_with<T: Send>(
+    catalog: &Catalog,
+    templates: &Templates,
+    sources: &Files,
+    each: impl Fn(&str, String) -> T + Sync,
+) -> Result<BTreeMap<String, T>, Vec<Diagnostic>> {
     let generated_by = format!(
         "{GENERATED_MARKER} from {}/ - do not edit.",
         catalog.catalog_dir
@@ -76,7 +89,10 @@ pub fn render(
                     _ => text,
                 };
                 text.and_then(|text| accept(&path, kind, text, templates))
-                    .map(|text| (path, text))
+                    .map(|text| {
+                        let result = each(&path, text);
+                        (path, result)
+                    })
             })
             .collect::<Vec<_>>()
     });
@@ -84,8 +100,8 @@ pub fn render(
     let mut problems = Vec::new();
     for result in rendered.into_iter().flatten() {
         match result {
-            Ok((path, text)) => {
-                files.insert(path, text);
+            Ok((path, result)) => {
+                files.insert(path, result);
             }
             Err(problem) => problems.push(problem),
         }
@@ -274,30 +290,41 @@ fn accept(
 
 /// Collapse the blank lines template blocks leave behind.
 fn tidy_markdown(text: String) -> String {
-    // A page of a large catalog runs to many megabytes: copied only when there is something to
-    // tidy.
     if is_tidy(&text) {
         return text;
     }
-    let mut out = String::with_capacity(text.len());
-    let mut blank = 0;
-    for line in text.lines() {
-        let line = line.trim_end();
-        if line.is_empty() {
-            blank += 1;
-            if blank > 1 {
-                continue;
+    // A page of a large catalog runs to many megabytes: lines are moved forward in place rather
+    // than copied into a second page. Only whole characters (trailing white space) and whole
+    // lines are dropped, so the bytes stay UTF-8.
+    let mut bytes = text.into_bytes();
+    let (mut read, mut write, mut blank) = (0, 0, 0);
+    while read < bytes.len() {
+        let end = bytes[read..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |i| read + i);
+        let kept =
+            std::str::from_utf8(&bytes[read..end]).map_or(end - read, |line| line.trim_end().len());
+        blank = if kept == 0 { blank + 1 } else { 0 };
+        if blank <= 1 {
+            bytes.copy_within(read..read + kept, write);
+            write += kept;
+            // Only the last line, when nothing before it was dropped, has no room for its break.
+            match bytes.get_mut(write) {
+                Some(byte) => *byte = b'\n',
+                None => bytes.push(b'\n'),
             }
-        } else {
-            blank = 0;
+            write += 1;
         }
-        out.push_str(line);
-        out.push('\n');
+        read = end + 1;
     }
-    let trimmed = out.trim_end_matches('\n').len();
-    out.truncate(trimmed);
-    out.push('\n');
-    out
+    while write > 0 && bytes[write - 1] == b'\n' {
+        write -= 1;
+    }
+    bytes.truncate(write);
+    bytes.push(b'\n');
+    String::from_utf8(bytes)
+        .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned())
 }
 
 /// Whether `tidy_markdown` would leave `text` as it is.
@@ -440,6 +467,10 @@ mod tests {
             ("a", "a\n"),
             ("\na\n", "\na\n"),
             ("a\n\nb\n", "a\n\nb\n"),
+            ("", "\n"),
+            ("\n\n\n", "\n"),
+            ("é \u{3000}\n\n\n\nü\t", "é\n\nü\n"),
+            ("a\n \n\t\n\nb\n\n", "a\n\nb\n"),
         ] {
             assert_eq!(tidy_markdown(text.to_string()), tidy, "{text:?}");
             assert_eq!(is_tidy(text), text == tidy, "{text:?}");
