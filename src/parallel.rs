@@ -40,9 +40,28 @@ pub fn map<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<
     results.into_iter().map(|(_, result)| result).collect()
 }
 
+/// `map`, for work that takes its item by value (it moves the item's strings into its result).
+pub fn map_owned<T: Send, R: Send>(items: Vec<T>, work: impl Fn(T) -> R + Sync) -> Vec<R> {
+    // Each item waits in its own slot until one thread takes it; no slot is taken twice.
+    let slots: Vec<std::sync::Mutex<Option<T>>> = items
+        .into_iter()
+        .map(|item| std::sync::Mutex::new(Some(item)))
+        .collect();
+    map(&slots, |slot| {
+        let item = slot
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        item.map(&work)
+    })
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::map;
+    use super::{map, map_owned};
 
     #[test]
     fn results_keep_the_order_of_the_items_whatever_finishes_first() {
@@ -53,6 +72,16 @@ mod tests {
             n * n
         });
         assert_eq!(squares, items.iter().map(|n| n * n).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn owned_items_come_back_once_each_in_order() {
+        let items: Vec<String> = (0..300).map(|n| n.to_string()).collect();
+        let lengths = map_owned(items.clone(), |item| (item.len(), item));
+        assert_eq!(
+            lengths,
+            items.into_iter().map(|i| (i.len(), i)).collect::<Vec<_>>()
+        );
     }
 
     #[test]

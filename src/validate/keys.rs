@@ -23,96 +23,155 @@ pub(super) fn compile(
         .filter(|e| e.fixtures)
         .map(|e| e.name.as_str())
         .collect();
+    let (declared_environments, declared_owners) = (ctx.environments, ctx.owners);
+    // Keys are compiled on every core, each with its own findings; only aliases, unique across
+    // the catalog, are then checked one key after another in the catalog's order, and the
+    // findings are reported in the order one pass would have.
+    let compiled = crate::parallel::map_owned(raw.into_iter().collect(), |(path, def)| {
+        let mut findings = Findings::default();
+        let key = compile_one(
+            &mut findings,
+            declared_environments,
+            declared_owners,
+            (path, def),
+            store,
+            &seeding,
+        );
+        (key, findings)
+    });
     let mut keys = BTreeMap::new();
     // Alias → (key path, file, span) of its first holder, to report both sides of a clash.
     let mut aliases: BTreeMap<String, (String, Origin, bool)> = BTreeMap::new();
-    for (path, def) in raw {
-        let file = def.file;
-        let name = Spanned::new(path.clone(), def.name_span.clone());
-        ctx.check_name("key path", file, &name, |n: &str| names::vault_path(n));
-        if path.starts_with(&format!("{}/", store.mount)) {
-            ctx.push(Diagnostic::mount_prefix(&path, &store.mount).at(
-                file,
-                name.span.clone(),
-                "read as a path below the mount",
-            ));
-        }
-        let raw = def.value.value;
-        let alias = match &raw.alias {
-            Some(alias) => {
-                ctx.check_name("alias", file, alias, |n: &str| names::alias(n));
-                alias.clone()
-            }
-            None => {
-                let alias = Spanned::new(path.to_lower_camel_case(), name.span.clone());
-                if let Some(rule) = names::alias(&alias) {
-                    ctx.push(
-                        Diagnostic::invalid_name("default alias", &alias, &rule)
-                            .at(file, name.span.clone(), "derived from this path")
-                            .help("set `alias = \"...\"` on this key"),
-                    );
-                }
-                alias
-            }
-        };
-        let origin = Origin {
-            file,
-            span: def.name_span.clone(),
-        };
-        let explicit = raw.alias.is_some();
-        match aliases.get(&alias.value) {
-            Some((first, first_origin, first_explicit)) => {
-                let label = |explicit: bool| {
-                    if explicit {
-                        "alias set here"
-                    } else {
-                        "default alias of this key"
-                    }
-                };
-                // Point first at an alias the user wrote, then at the other holder.
-                let (primary, secondary) = if *first_explicit && !explicit {
-                    (
-                        (first_origin.clone(), label(true)),
-                        (
-                            Origin {
-                                file,
-                                span: alias.span.clone(),
-                            },
-                            label(false),
-                        ),
-                    )
+    for ((key, alias), findings) in compiled {
+        ctx.diagnostics.extend(findings.before_alias);
+        check_alias(ctx, &mut aliases, &key, alias);
+        ctx.diagnostics.extend(findings.after_alias);
+        keys.insert(key.path.clone(), key);
+    }
+    keys
+}
+
+/// One key's findings, split where the alias clash check (which needs every key before it) goes.
+#[derive(Default)]
+struct Findings {
+    before_alias: Vec<Diagnostic>,
+    after_alias: Vec<Diagnostic>,
+}
+
+/// A key's alias as written or derived: where it stands, and whether the user wrote it.
+struct AliasAt {
+    span: Range<usize>,
+    explicit: bool,
+}
+
+/// Report `key`'s alias when an earlier key holds it already, or record it as held.
+fn check_alias(
+    ctx: &mut Ctx,
+    aliases: &mut BTreeMap<String, (String, Origin, bool)>,
+    key: &Key,
+    alias: AliasAt,
+) {
+    let (file, path, explicit) = (key.origin.file, &key.path, alias.explicit);
+    match aliases.get(&key.alias) {
+        Some((first, first_origin, first_explicit)) => {
+            let label = |explicit: bool| {
+                if explicit {
+                    "alias set here"
                 } else {
-                    (
-                        (
-                            Origin {
-                                file,
-                                span: alias.span.clone(),
-                            },
-                            label(explicit),
-                        ),
-                        (first_origin.clone(), label(*first_explicit)),
-                    )
-                };
-                ctx.push(
-                    Diagnostic::duplicate_alias(&alias.value, first, &path)
-                        .at(primary.0.file, primary.0.span, primary.1)
-                        .also(secondary.0.file, secondary.0.span, secondary.1),
-                );
-            }
-            None => {
-                aliases.insert(
-                    alias.value.clone(),
-                    (
-                        path.clone(),
-                        Origin {
-                            file,
-                            span: alias.span.clone(),
-                        },
-                        explicit,
-                    ),
-                );
-            }
+                    "default alias of this key"
+                }
+            };
+            let here = Origin {
+                file,
+                span: alias.span,
+            };
+            // Point first at an alias the user wrote, then at the other holder.
+            let (primary, secondary) = if *first_explicit && !explicit {
+                ((first_origin.clone(), label(true)), (here, label(false)))
+            } else {
+                (
+                    (here, label(explicit)),
+                    (first_origin.clone(), label(*first_explicit)),
+                )
+            };
+            ctx.push(
+                Diagnostic::duplicate_alias(&key.alias, first, path)
+                    .at(primary.0.file, primary.0.span, primary.1)
+                    .also(secondary.0.file, secondary.0.span, secondary.1),
+            );
         }
+        None => {
+            aliases.insert(
+                key.alias.clone(),
+                (
+                    path.clone(),
+                    Origin {
+                        file,
+                        span: alias.span,
+                    },
+                    explicit,
+                ),
+            );
+        }
+    }
+}
+
+/// Compile one key, its findings into `findings`: everything but the alias clash check.
+fn compile_one(
+    findings: &mut Findings,
+    declared_environments: &[String],
+    declared_owners: &[String],
+    (path, def): (String, Def<RawKey>),
+    store: &Store,
+    seeding: &[&str],
+) -> (Key, AliasAt) {
+    let ctx = &mut Ctx {
+        diagnostics: &mut findings.before_alias,
+        environments: declared_environments,
+        owners: declared_owners,
+    };
+    let file = def.file;
+    let name = Spanned::new(path.clone(), def.name_span.clone());
+    ctx.check_name("key path", file, &name, |n: &str| names::vault_path(n));
+    if path.starts_with(&format!("{}/", store.mount)) {
+        ctx.push(Diagnostic::mount_prefix(&path, &store.mount).at(
+            file,
+            name.span.clone(),
+            "read as a path below the mount",
+        ));
+    }
+    let raw = def.value.value;
+    let alias = match &raw.alias {
+        Some(alias) => {
+            ctx.check_name("alias", file, alias, |n: &str| names::alias(n));
+            alias.clone()
+        }
+        None => {
+            let alias = Spanned::new(default_alias(&path), name.span.clone());
+            if let Some(rule) = names::alias(&alias) {
+                ctx.push(
+                    Diagnostic::invalid_name("default alias", &alias, &rule)
+                        .at(file, name.span.clone(), "derived from this path")
+                        .help("set `alias = \"...\"` on this key"),
+                );
+            }
+            alias
+        }
+    };
+    let origin = Origin {
+        file,
+        span: def.name_span.clone(),
+    };
+    let alias_at = AliasAt {
+        span: alias.span.clone(),
+        explicit: raw.alias.is_some(),
+    };
+    let ctx = &mut Ctx {
+        diagnostics: &mut findings.after_alias,
+        environments: declared_environments,
+        owners: declared_owners,
+    };
+    {
         if let Some(owner) = &raw.owner {
             ctx.check_owner(&format!("key `{path}` is owned by"), file, owner);
         }
@@ -251,25 +310,48 @@ pub(super) fn compile(
                 )
             }
         }
-        keys.insert(
-            path.clone(),
-            Key {
-                path,
-                alias: alias.value,
-                owner: raw.owner.map(|o| o.value),
-                description: raw.description,
-                source,
-                min_length,
-                rotation: raw.rotation,
-                required: raw.required.is_some_and(|r| r.value),
-                overrides,
-                source_origin,
-                used_by: Vec::new(),
-                origin,
-            },
-        );
+        let key = Key {
+            path,
+            alias: alias.value,
+            owner: raw.owner.map(|o| o.value),
+            description: raw.description,
+            source,
+            min_length,
+            rotation: raw.rotation,
+            required: raw.required.is_some_and(|r| r.value),
+            overrides,
+            source_origin,
+            used_by: Vec::new(),
+            origin,
+        };
+        (key, alias_at)
     }
-    keys
+}
+
+/// The alias a key without `alias = "..."` gets: its path in lowerCamelCase, as heck spells it.
+/// Nearly every path is lower-case ASCII words between `-`, `_`, `.` and `/`, whose words are
+/// plain to see; heck, which also splits words at case changes, takes the rest.
+fn default_alias(path: &str) -> String {
+    let simple = path.bytes().all(|b| {
+        b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.' | b'/')
+    });
+    if !simple {
+        return path.to_lower_camel_case();
+    }
+    let mut alias = String::with_capacity(path.len());
+    let words = path
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty());
+    for (i, word) in words.enumerate() {
+        match i {
+            0 => alias.push_str(word),
+            _ => {
+                alias.push(word.as_bytes()[0].to_ascii_uppercase() as char);
+                alias.push_str(&word[1..]);
+            }
+        }
+    }
+    alias
 }
 
 /// The value-source fields of a key table or of one of its overrides.
@@ -367,5 +449,37 @@ fn source_kind(source: &ValueSource) -> Option<&'static str> {
         ValueSource::Fixture(_) => Some("a fixture"),
         ValueSource::Generate { .. } => Some("generated"),
         ValueSource::External(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_alias;
+    use heck::ToLowerCamelCase;
+    use proptest::prelude::*;
+
+    #[test]
+    fn default_aliases_of_common_paths() {
+        for (path, alias) in [
+            ("agents-db-password", "agentsDbPassword"),
+            (
+                "team-019/app-009998/database-password",
+                "team019App009998DatabasePassword",
+            ),
+            ("minio_root.user", "minioRootUser"),
+            ("/lead//double--", "leadDouble"),
+            ("9lives", "9lives"),
+            ("GitHub-Token", "gitHubToken"),
+            ("ключ-api", "ключApi"),
+        ] {
+            assert_eq!(default_alias(path), alias, "{path}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn default_alias_is_heck_lower_camel_case(path in "[a-zA-Z0-9/._ -]{0,40}") {
+            prop_assert_eq!(default_alias(&path), path.to_lower_camel_case());
+        }
     }
 }

@@ -22,9 +22,9 @@ use crate::suggest::closest;
 pub(crate) struct Ctx<'a> {
     pub diagnostics: &'a mut Vec<Diagnostic>,
     /// Declared environments, sorted.
-    pub environments: Vec<String>,
+    pub environments: &'a [String],
     /// Declared owners, sorted; empty when the catalog declares none (owners are then free-form).
-    pub owners: Vec<String>,
+    pub owners: &'a [String],
 }
 
 impl Ctx<'_> {
@@ -127,10 +127,12 @@ pub fn validate(
     catalog_dir: String,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Catalog> {
+    let declared_environments: Vec<String> = raw.environments.keys().cloned().collect();
+    let declared_owners: Vec<String> = raw.owners.keys().cloned().collect();
     let mut ctx = Ctx {
         diagnostics,
-        environments: raw.environments.keys().cloned().collect(),
-        owners: raw.owners.keys().cloned().collect(),
+        environments: &declared_environments,
+        owners: &declared_owners,
     };
     let (store_file, raw_store) = raw.store?;
     let store = compile_store(&mut ctx, store_file, raw_store.value);
