@@ -26,7 +26,7 @@ pub(super) fn write(data: &Data, generated_by: &str, env: Env) -> String {
                  # alias -> Vault KV v2 key.\n---\n",
             );
             yaml_section(&mut out, "store", store);
-            yaml_section(&mut out, "keys", keys);
+            super::yaml_writer::string_map(&mut out, "keys", keys);
         }
         Data::Bundle {
             bundle,
@@ -41,7 +41,7 @@ pub(super) fn write(data: &Data, generated_by: &str, env: Env) -> String {
             );
             out.push_str("# Every ESO default is written out, so Argo CD sees no drift.\n---\n");
             yaml_section(&mut out, "bundle", bundle);
-            super::external_secret_yaml::section(&mut out, external_secrets);
+            super::yaml_writer::external_secrets(&mut out, external_secrets);
         }
         Data::Fixtures {
             seeding,
@@ -68,7 +68,7 @@ pub(super) fn write(data: &Data, generated_by: &str, env: Env) -> String {
                 "# `__generate__` asks it for a stable per-cluster random value. Keys with\n\
                  # external values are absent: they come from the source their entry names.\n---\n",
             );
-            yaml_section(&mut out, "fixtures", fixtures);
+            super::yaml_writer::string_map(&mut out, "fixtures", fixtures);
             out.push_str(
                 "# How to generate each `__generate__` value: its length and characters.\n",
             );

@@ -5,10 +5,10 @@
 
 mod builtin;
 pub mod docs;
-mod external_secret_yaml;
 mod registry;
 pub mod schema;
 pub mod views;
+mod yaml_writer;
 
 pub use registry::{TEMPLATE_DIR, Templates};
 

@@ -1,12 +1,15 @@
-//! The `externalSecrets:` list of a bundle file, written without a YAML serializer. It is most of
-//! every bundle file, and serde-saphyr spent most of its time there asking of every field name and
-//! short value whether a YAML 1.1 reader could misread it.
+//! The largest YAML sections, written without a YAML serializer: the `externalSecrets:` list of
+//! a bundle file, and the key and fixture maps. serde-saphyr spent most of its time on them
+//! asking of every field name and short value whether a YAML 1.1 reader could misread it.
 //!
-//! The bytes are serde-saphyr's, which the `.hbs` templates use: an ExternalSecret whose every
-//! string is short, on one line and written the same wherever it stands is laid out here field by
-//! field, each string plain when it plainly can be and otherwise as serde-saphyr writes it alone.
-//! Any other ExternalSecret (a template, a long or multi-line string, an empty list or map) goes
-//! through serde-saphyr whole. The property tests render every drawn catalog both ways.
+//! The bytes are serde-saphyr's, which the `.hbs` templates use: an ExternalSecret (or a map
+//! entry) whose every string is short, on one line and written the same wherever it stands is
+//! laid out here, each string plain when it plainly can be and otherwise as serde-saphyr writes
+//! it alone. Any other ExternalSecret or entry (a template, a long or multi-line string, an empty
+//! list or map) goes through serde-saphyr whole. The property tests render every drawn catalog
+//! both ways.
+
+use std::collections::BTreeMap;
 
 use super::to_yaml;
 use super::views::{DataEntry, DataFrom, ExternalSecretView};
@@ -17,7 +20,7 @@ const LONGEST_UNFOLDED: usize = 80;
 
 /// `externalSecrets:` and the list, indented by two spaces, as `{{yaml externalSecrets indent=2}}`
 /// writes it.
-pub(super) fn section(out: &mut String, items: &[ExternalSecretView]) {
+pub(super) fn external_secrets(out: &mut String, items: &[ExternalSecretView]) {
     out.push_str("externalSecrets:\n");
     if items.is_empty() {
         indent_into(out, &to_yaml(&items).unwrap_or_default());
@@ -27,6 +30,26 @@ pub(super) fn section(out: &mut String, items: &[ExternalSecretView]) {
         match laid_out_by_hand(item) {
             true => write_item(out, item),
             false => indent_into(out, &to_yaml(&[item]).unwrap_or_default()),
+        }
+    }
+}
+
+/// `name:` and a map of strings, indented by two spaces, as `{{yaml map indent=2}}` writes it.
+pub(super) fn string_map(out: &mut String, name: &str, map: &BTreeMap<&str, &str>) {
+    out.push_str(name);
+    out.push_str(":\n");
+    if map.is_empty() {
+        indent_into(out, &to_yaml(map).unwrap_or_default());
+        return;
+    }
+    for (key, value) in map {
+        match is_plain(key) && is_short_line(value) {
+            true => field(out, "  ", key, value),
+            // Alone, an entry is written as it is among the others, at the same depth.
+            false => indent_into(
+                out,
+                &to_yaml(&BTreeMap::from([(key, value)])).unwrap_or_default(),
+            ),
         }
     }
 }
@@ -271,6 +294,29 @@ mod tests {
             "a\\b",
         ] {
             assert_eq!(by_hand(value), by_serde_saphyr(value), "{value:?}");
+        }
+    }
+
+    #[test]
+    fn string_maps_are_written_as_serde_saphyr_writes_them() {
+        let long = "x".repeat(120);
+        let long_words = "word ".repeat(30);
+        let entries = [
+            ("plain", "value"),
+            ("agentsDbPassword", "agents-db-password"),
+            ("on", "yes"),
+            ("a key", "multi\nline\n"),
+            ("long", long.as_str()),
+            ("words", long_words.trim_end()),
+            ("quoted", "17"),
+            ("empty", ""),
+        ];
+        for map in [BTreeMap::new(), BTreeMap::from(entries)] {
+            let mut by_hand = String::new();
+            string_map(&mut by_hand, "fixtures", &map);
+            let mut whole = "fixtures:\n".to_string();
+            indent_into(&mut whole, &to_yaml(&map).unwrap());
+            assert_eq!(by_hand, whole);
         }
     }
 
