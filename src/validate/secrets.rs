@@ -20,10 +20,16 @@ pub(super) fn compile(
     bundles: &BTreeMap<String, Bundle>,
     keys: &BTreeMap<String, Key>,
 ) -> BTreeMap<String, Secret> {
-    let mut secrets = BTreeMap::new();
-    // (what, namespace, name) → (secret, origin) of the first secret rendering that object.
-    let mut targets: BTreeMap<(&str, String, String), (String, Origin)> = BTreeMap::new();
-    for (name, def) in raw {
+    let (declared_environments, declared_owners) = (ctx.environments, ctx.owners);
+    // Secrets are compiled on every core, each with its own findings; only targets, unique per
+    // namespace across the catalog, are then checked one secret after another.
+    let compiled = crate::parallel::map_owned(raw.into_iter().collect(), |(name, def)| {
+        let mut findings = Vec::new();
+        let ctx = &mut Ctx {
+            diagnostics: &mut findings,
+            environments: declared_environments,
+            owners: declared_owners,
+        };
         let file = def.file;
         let origin = Origin {
             file,
@@ -39,6 +45,14 @@ pub(super) fn compile(
             .as_ref()
             .map_or(origin.span.clone(), |e| e.span.clone());
         let secret = compile_one(ctx, &name, &origin, raw, store, bundles, keys);
+        (name, origin, [target_span, es_span], secret, findings)
+    });
+    let mut secrets = BTreeMap::new();
+    // (what, namespace, name) → (secret, origin) of the first secret rendering that object.
+    let mut targets: BTreeMap<(&str, String, String), (String, Origin)> = BTreeMap::new();
+    for (name, origin, [target_span, es_span], secret, findings) in compiled {
+        ctx.diagnostics.extend(findings);
+        let file = origin.file;
         for (what, object, span) in [
             ("Secret", &secret.target, target_span),
             ("ExternalSecret", &secret.external_secret, es_span),
