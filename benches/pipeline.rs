@@ -12,7 +12,7 @@ use std::path::Path;
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 use secretcat::diagnostics::Diagnostic;
-use secretcat::render::{Templates, render};
+use secretcat::render::{Templates, render, render_with};
 use secretcat::source::Files;
 use secretcat::{emit, load, validate};
 
@@ -91,8 +91,13 @@ fn pipeline(c: &mut Criterion) {
                 let mut compiled = secretcat::compile(&catalog_dir, root.path());
                 let templates = Templates::load(root.path(), &mut compiled.files).expect("loads");
                 let catalog = compiled.catalog.as_ref().expect("compiles");
-                let files = render(catalog, &templates, &compiled.files).expect("renders");
-                let drift = emit::compare(root.path(), &files, &catalog.outputs).expect("reads");
+                // As `secretcat check` does it: each output compared where it was rendered.
+                let comparer = emit::Comparer::new(root.path()).expect("opens the root");
+                let verdicts = render_with(catalog, &templates, &compiled.files, |path, text| {
+                    comparer.compare(path, &text)
+                })
+                .expect("renders");
+                let drift = emit::drift(root.path(), verdicts, &catalog.outputs).expect("reads");
                 assert!(drift.is_empty(), "the generated tree is fresh");
                 drift
             })
