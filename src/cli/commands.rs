@@ -90,7 +90,6 @@ fn print_diagnostics(compiled: &Compiled, console: &mut Console) {
     }
 }
 
-/// Compile and render in memory; `Err` carries everything that went wrong, nothing written.
 /// Compile the catalog and render every output, each handed to `each` as it is rendered (see
 /// `render::render_with`); `None` when either step found errors.
 fn compile_and_render<T: Send>(

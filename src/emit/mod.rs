@@ -293,7 +293,7 @@ fn holds_exactly(path: &Path, expected: &[u8]) -> bool {
     if file.metadata().map(|m| m.len()).ok() != u64::try_from(expected.len()).ok() {
         return false;
     }
-    let mut block = vec![0; 64 * 1024];
+    let mut block = vec![0; expected.len().clamp(1, 64 * 1024)];
     let mut rest = expected;
     loop {
         match file.read(&mut block) {
