@@ -272,12 +272,11 @@ fn checked_outputs<'a>(
     root: &Path,
     files: &'a BTreeMap<String, String>,
 ) -> Result<Vec<(&'a String, &'a String)>, Diagnostic> {
-    let canonical_root = std::fs::canonicalize(root)
-        .map_err(|error| Diagnostic::io(&crate::source::display_path(root), "open root", &error))?;
+    let comparer = Comparer::new(root)?;
     files
         .iter()
         .map(|(path, content)| {
-            check_inside_root(root, &canonical_root, path)?;
+            check_inside_root(root, &comparer.canonical_root, path)?;
             Ok((path, content))
         })
         .collect()

@@ -115,14 +115,7 @@ fn yaml_section(out: &mut String, name: &str, value: &impl Serialize) {
     let _ = writeln!(out, "{name}:");
     // Views are plain data; serde-saphyr fails only on maps with non-string keys, which no
     // view has. Should one ever appear, the property tests see the empty section.
-    let text = to_yaml(value).unwrap_or_default();
-    for line in text.split('\n') {
-        if !line.is_empty() {
-            out.push_str("  ");
-        }
-        out.push_str(line);
-        out.push('\n');
-    }
+    super::yaml_writer::indent_into(out, &to_yaml(value).unwrap_or_default());
 }
 
 /// SECRETS.md, line for line as `SECRETS.md.hbs`; blank-line runs are collapsed afterwards by

@@ -200,8 +200,9 @@ fn field(out: &mut String, lead: &str, key: &str, value: &str) {
     out.push('\n');
 }
 
-/// serde-saphyr's text of a whole value, indented by two spaces as `section` needs.
-fn indent_into(out: &mut String, text: &str) {
+/// serde-saphyr's text of a whole value, indented by two spaces, as `{{yaml value indent=2}}`
+/// writes it under its section's name.
+pub(super) fn indent_into(out: &mut String, text: &str) {
     for line in text.split('\n') {
         if !line.is_empty() {
             out.push_str("  ");

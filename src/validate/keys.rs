@@ -171,161 +171,154 @@ fn compile_one(
         environments: declared_environments,
         owners: declared_owners,
     };
-    {
-        if let Some(owner) = &raw.owner {
-            ctx.check_owner(&format!("key `{path}` is owned by"), file, owner);
+    if let Some(owner) = &raw.owner {
+        ctx.check_owner(&format!("key `{path}` is owned by"), file, owner);
+    }
+    let base = Sources {
+        fixture: &raw.fixture,
+        generate: &raw.generate,
+        external: &raw.external,
+    };
+    let given = given_source(ctx, &path, file, &base);
+    let source_origin = given.as_ref().map(|(_, span)| Origin {
+        file,
+        span: span.clone(),
+    });
+    let base_source = given.map(|(source, _)| source);
+    let mut overrides = crate::model::EnvMap::default();
+    let subject = format!("key `{path}` overrides");
+    for (env, table) in &raw.overrides {
+        if !ctx.check_environment(&subject, file, env) {
+            continue;
         }
-        let base = Sources {
-            fixture: &raw.fixture,
-            generate: &raw.generate,
-            external: &raw.external,
+        let sources = Sources {
+            fixture: &table.value.fixture,
+            generate: &table.value.generate,
+            external: &table.value.external,
         };
-        let given = given_source(ctx, &path, file, &base);
-        let source_origin = given.as_ref().map(|(_, span)| Origin {
+        let source = given_source(ctx, &path, file, &sources);
+        let effective = source.as_ref().map(|(s, _)| s).or(base_source.as_ref());
+        check_required(
+            ctx,
+            &path,
+            Some(env),
             file,
-            span: span.clone(),
-        });
-        let base_source = given.map(|(source, _)| source);
-        let mut overrides = crate::model::EnvMap::default();
-        let subject = format!("key `{path}` overrides");
-        for (env, table) in &raw.overrides {
-            if !ctx.check_environment(&subject, file, env) {
-                continue;
-            }
-            let sources = Sources {
-                fixture: &table.value.fixture,
-                generate: &table.value.generate,
-                external: &table.value.external,
-            };
-            let source = given_source(ctx, &path, file, &sources);
-            let effective = source.as_ref().map(|(s, _)| s).or(base_source.as_ref());
-            check_required(
-                ctx,
-                &path,
-                Some(env),
-                file,
-                &table.value.required,
-                effective,
-            );
-            overrides.insert(
-                env.value.clone(),
-                KeyOverride {
-                    source_origin: source.as_ref().map(|(_, span)| Origin {
-                        file,
-                        span: span.clone(),
-                    }),
-                    source: source.map(|(source, _)| source),
-                    required: table.value.required.as_ref().map(|r| r.value),
-                    origin: Origin {
-                        file,
-                        span: env.span.clone(),
-                    },
+            &table.value.required,
+            effective,
+        );
+        overrides.insert(
+            env.value.clone(),
+            KeyOverride {
+                source_origin: source.as_ref().map(|(_, span)| Origin {
+                    file,
+                    span: span.clone(),
+                }),
+                source: source.map(|(source, _)| source),
+                required: table.value.required.as_ref().map(|r| r.value),
+                origin: Origin {
+                    file,
+                    span: env.span.clone(),
                 },
-            );
-        }
-        check_required(ctx, &path, None, file, &raw.required, base_source.as_ref());
-        let source = match base_source {
-            Some(source) => source,
-            None => {
-                let uncovered: Vec<&str> = seeding
-                    .iter()
-                    .copied()
-                    .filter(|env| overrides.get(env).is_none_or(|o| o.source.is_none()))
-                    .collect();
-                if !uncovered.is_empty() {
-                    ctx.push(Diagnostic::missing_value_source(&path, &uncovered).at(
-                        file,
-                        name.span.clone(),
-                        "no fixture, generate or external",
-                    ));
-                }
-                ValueSource::External(None)
+            },
+        );
+    }
+    check_required(ctx, &path, None, file, &raw.required, base_source.as_ref());
+    let source = match base_source {
+        Some(source) => source,
+        None => {
+            let uncovered: Vec<&str> = seeding
+                .iter()
+                .copied()
+                .filter(|env| overrides.get(env).is_none_or(|o| o.source.is_none()))
+                .collect();
+            if !uncovered.is_empty() {
+                ctx.push(Diagnostic::missing_value_source(&path, &uncovered).at(
+                    file,
+                    name.span.clone(),
+                    "no fixture, generate or external",
+                ));
             }
-        };
-        let allowed = raw
-            .allow_credential_like
-            .as_ref()
-            .is_some_and(|reason| !reason.trim().is_empty());
-        let min_length = raw.min_length.as_ref().map(|m| m.value);
-        if let Some(min) = &raw.min_length
-            && min.value == 0
+            ValueSource::External(None)
+        }
+    };
+    let allowed = raw
+        .allow_credential_like
+        .as_ref()
+        .is_some_and(|reason| !reason.trim().is_empty());
+    let min_length = raw.min_length.as_ref().map(|m| m.value);
+    if let Some(min) = &raw.min_length
+        && min.value == 0
+    {
+        ctx.push(
+            Diagnostic::invalid_length(&path, "min_length must be at least 1")
+                .help("remove `min_length`, or set it to the shortest value the consumer accepts")
+                .at(file, min.span.clone(), ""),
+        );
+    }
+    let fixtures = std::iter::once(&raw.fixture)
+        .chain(raw.overrides.values().map(|o| &o.value.fixture))
+        .flatten();
+    for fixture in fixtures {
+        if !allowed && let Some(kind) = super::credentials::looks_like_credential(fixture) {
+            let mut diagnostic = Diagnostic::credential_like_fixture(&path, kind).at(
+                file,
+                fixture.span.clone(),
+                "committed to git",
+            );
+            if let Some(reason) = &raw.allow_credential_like {
+                diagnostic =
+                    diagnostic.also(file, reason.span.clone(), "an empty reason does not count");
+            }
+            ctx.push(diagnostic);
+        }
+        if let Some(min) = raw.min_length.as_ref().filter(|m| m.value > 0)
+            && (fixture.chars().count() as u64) < min.value
         {
             ctx.push(
-                Diagnostic::invalid_length(&path, "min_length must be at least 1")
-                    .help(
-                        "remove `min_length`, or set it to the shortest value the consumer accepts",
-                    )
-                    .at(file, min.span.clone(), ""),
+                Diagnostic::fixture_too_short(&path, fixture.chars().count(), min.value)
+                    .at(file, fixture.span.clone(), "")
+                    .also(file, min.span.clone(), "min_length set here"),
             );
         }
-        let fixtures = std::iter::once(&raw.fixture)
-            .chain(raw.overrides.values().map(|o| &o.value.fixture))
-            .flatten();
-        for fixture in fixtures {
-            if !allowed && let Some(kind) = super::credentials::looks_like_credential(fixture) {
-                let mut diagnostic = Diagnostic::credential_like_fixture(&path, kind).at(
-                    file,
-                    fixture.span.clone(),
-                    "committed to git",
-                );
-                if let Some(reason) = &raw.allow_credential_like {
-                    diagnostic = diagnostic.also(
-                        file,
-                        reason.span.clone(),
-                        "an empty reason does not count",
-                    );
-                }
-                ctx.push(diagnostic);
-            }
-            if let Some(min) = raw.min_length.as_ref().filter(|m| m.value > 0)
-                && (fixture.chars().count() as u64) < min.value
-            {
-                ctx.push(
-                    Diagnostic::fixture_too_short(&path, fixture.chars().count(), min.value)
-                        .at(file, fixture.span.clone(), "")
-                        .also(file, min.span.clone(), "min_length set here"),
-                );
-            }
-        }
-        let generators = std::iter::once(&raw.generate)
-            .chain(raw.overrides.values().map(|o| &o.value.generate))
-            .flatten();
-        for generate in generators {
-            let length = generate.value.length.value;
-            if let Some(min) = raw.min_length.as_ref().filter(|m| m.value > 0)
-                && length > 0
-                && length < min.value
-            {
-                ctx.push(
-                    Diagnostic::invalid_length(
-                        &path,
-                        &format!(
-                            "generates {length} characters, below its min_length of {}",
-                            min.value
-                        ),
-                    )
-                    .help(format!("raise `length` to at least {}", min.value))
-                    .at(file, generate.value.length.span.clone(), "")
-                    .also(file, min.span.clone(), "min_length set here"),
-                )
-            }
-        }
-        let key = Key {
-            path,
-            alias: alias.value,
-            owner: raw.owner.map(|o| o.value),
-            description: raw.description,
-            source,
-            min_length,
-            rotation: raw.rotation,
-            required: raw.required.is_some_and(|r| r.value),
-            overrides,
-            source_origin,
-            used_by: Vec::new(),
-            origin,
-        };
-        (key, alias_at)
     }
+    let generators = std::iter::once(&raw.generate)
+        .chain(raw.overrides.values().map(|o| &o.value.generate))
+        .flatten();
+    for generate in generators {
+        let length = generate.value.length.value;
+        if let Some(min) = raw.min_length.as_ref().filter(|m| m.value > 0)
+            && length > 0
+            && length < min.value
+        {
+            ctx.push(
+                Diagnostic::invalid_length(
+                    &path,
+                    &format!(
+                        "generates {length} characters, below its min_length of {}",
+                        min.value
+                    ),
+                )
+                .help(format!("raise `length` to at least {}", min.value))
+                .at(file, generate.value.length.span.clone(), "")
+                .also(file, min.span.clone(), "min_length set here"),
+            )
+        }
+    }
+    let key = Key {
+        path,
+        alias: alias.value,
+        owner: raw.owner.map(|o| o.value),
+        description: raw.description,
+        source,
+        min_length,
+        rotation: raw.rotation,
+        required: raw.required.is_some_and(|r| r.value),
+        overrides,
+        source_origin,
+        used_by: Vec::new(),
+        origin,
+    };
+    (key, alias_at)
 }
 
 /// The alias a key without `alias = "..."` gets: its path in lowerCamelCase, as heck spells it.
