@@ -24,8 +24,8 @@ pub struct Catalog {
     pub environments: BTreeMap<String, Environment>,
     pub owners: BTreeMap<String, Owner>,
     pub bundles: BTreeMap<String, Bundle>,
-    pub keys: BTreeMap<String, Key>,
-    pub secrets: BTreeMap<String, Secret>,
+    pub keys: NameMap<Key>,
+    pub secrets: NameMap<Secret>,
     /// Secrets something else creates, by Secret name.
     pub unmanaged_secrets: BTreeMap<String, UnmanagedSecret>,
     pub outputs: OutputPaths<String>,
@@ -160,7 +160,7 @@ pub struct Key {
     /// A real value must exist in Vault before ESO syncs (external values only).
     pub required: bool,
     /// Environment → its value source there, where it differs from `source`.
-    pub overrides: EnvMap<KeyOverride>,
+    pub overrides: NameMap<KeyOverride>,
     /// The `fixture`, `generate` or `external` field, when the key has one.
     pub source_origin: Option<Origin>,
     /// Secrets reading this key, sorted.
@@ -168,45 +168,73 @@ pub struct Key {
     pub origin: Origin,
 }
 
-/// Environment name → value, sorted by name. A key overrides its source in a few environments
-/// at most, and a `BTreeMap` allocates room for eleven entries from the first: on a catalog of
-/// 30,000 keys that was 36 MB of empty slots.
+/// Name → value, held in a Vec sorted by name: the catalog's keys and secrets, a key's overrides
+/// by environment, a secret's data keys. A `BTreeMap` allocates room for eleven entries in every
+/// node, most of them empty in the small maps (36 MB of empty slots for 30,000 keys' overrides),
+/// and builds its nodes one insert at a time; this is built in order, once, and read by binary
+/// search.
 #[derive(Debug, Clone)]
-pub struct EnvMap<V>(Vec<(String, V)>);
+pub struct NameMap<V>(Vec<(String, V)>);
 
-impl<V> Default for EnvMap<V> {
+impl<V> Default for NameMap<V> {
     fn default() -> Self {
-        EnvMap(Vec::new())
+        NameMap(Vec::new())
     }
 }
 
-impl<V> EnvMap<V> {
-    fn position(&self, env: &str) -> Result<usize, usize> {
-        self.0.binary_search_by(|(name, _)| name.as_str().cmp(env))
+impl<V> NameMap<V> {
+    /// An empty map with room for `entries` without growing.
+    pub fn with_capacity(entries: usize) -> Self {
+        NameMap(Vec::with_capacity(entries))
     }
 
-    pub fn get(&self, env: &str) -> Option<&V> {
-        self.position(env).ok().map(|i| &self.0[i].1)
+    fn position(&self, name: &str) -> Result<usize, usize> {
+        self.0
+            .binary_search_by(|(entry, _)| entry.as_str().cmp(name))
     }
 
-    /// Set `env`'s value, replacing any it had.
-    pub fn insert(&mut self, env: String, value: V) {
-        match self.position(&env) {
+    pub fn get(&self, name: &str) -> Option<&V> {
+        self.position(name).ok().map(|i| &self.0[i].1)
+    }
+
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut V> {
+        self.position(name).ok().map(|i| &mut self.0[i].1)
+    }
+
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.position(name).is_ok()
+    }
+
+    /// Set `name`'s value, replacing any it had.
+    pub fn insert(&mut self, name: String, value: V) {
+        match self.position(&name) {
             Ok(i) => self.0[i].1 = value,
             Err(i) => {
-                // Grown one entry at a time: most keys override one environment or none.
+                // Grown one entry at a time: most of these maps hold one to three entries.
                 self.0.reserve_exact(1);
-                self.0.insert(i, (env, value));
+                self.0.insert(i, (name, value));
             }
         }
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&String, &V)> {
-        self.0.iter().map(|(env, value)| (env, value))
+        self.0.iter().map(|(name, value)| (name, value))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.0.iter().map(|(name, _)| name)
     }
 
     pub fn values(&self) -> impl Iterator<Item = &V> {
         self.0.iter().map(|(_, value)| value)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 
     pub fn clear(&mut self) {
@@ -214,17 +242,36 @@ impl<V> EnvMap<V> {
     }
 }
 
-impl<V> FromIterator<(String, V)> for EnvMap<V> {
+impl<V> FromIterator<(String, V)> for NameMap<V> {
+    /// As a map would be built: a name given twice keeps its last value.
     fn from_iter<I: IntoIterator<Item = (String, V)>>(entries: I) -> Self {
-        let mut map = EnvMap::default();
-        for (env, value) in entries {
-            map.insert(env, value);
-        }
-        map
+        let mut entries: Vec<(String, V)> = entries.into_iter().collect();
+        // Stable, and one pass over entries already in order (the catalog's keys and secrets).
+        entries.sort_by(|(a, _), (b, _)| a.cmp(b));
+        // Of a run of equal names the first slot stays; the later value is moved into it.
+        entries.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                std::mem::swap(later, kept);
+            }
+            same
+        });
+        NameMap(entries)
     }
 }
 
-impl<'a, V> IntoIterator for &'a EnvMap<V> {
+impl<V> std::ops::Index<&str> for NameMap<V> {
+    type Output = V;
+    /// The value of `name`, which must be in the map.
+    fn index(&self, name: &str) -> &V {
+        match self.get(name) {
+            Some(value) => value,
+            None => panic!("no entry `{name}`"),
+        }
+    }
+}
+
+impl<'a, V> IntoIterator for &'a NameMap<V> {
     type Item = (&'a String, &'a V);
     type IntoIter = std::iter::Map<
         std::slice::Iter<'a, (String, V)>,
@@ -280,7 +327,7 @@ pub struct Secret {
     /// Why the secret is in Layer 15 although one owner's workloads read it.
     pub preprovision: Option<String>,
     /// Data key → Vault reference, sorted by data key.
-    pub data: BTreeMap<String, DataRef>,
+    pub data: NameMap<DataRef>,
     /// Vault keys read whole (`dataFrom.extract`), sorted: their properties are not known here.
     pub extract: Vec<String>,
     pub consumers: Vec<Consumer>,
@@ -449,7 +496,7 @@ impl Catalog {
     /// The catalog as one environment sees it: only what is rendered there, namespaces mapped,
     /// the environment's store, and each key's value source there. For `list --env`.
     pub fn in_environment(&self, env: &str) -> Catalog {
-        let mut secrets: BTreeMap<String, Secret> = BTreeMap::new();
+        let mut secrets: NameMap<Secret> = NameMap::default();
         for secret in self
             .secrets
             .values()

@@ -1,5 +1,5 @@
-//! Independent work spread over the machine's cores: catalog files are parsed, and outputs
-//! rendered, one per free core. Results always come back in the order of the input, so nothing
+//! Independent work spread over the machine's cores: catalog files are parsed, keys and secrets
+//! compiled, and outputs rendered, on whichever core is free. Results always come back in the order of the input, so nothing
 //! a run prints or writes depends on how many cores it had or which finished first.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -40,23 +40,64 @@ pub fn map<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<
     results.into_iter().map(|(_, result)| result).collect()
 }
 
-/// `map`, for work that takes its item by value (it moves the item's strings into its result).
-pub fn map_owned<T: Send, R: Send>(items: Vec<T>, work: impl Fn(T) -> R + Sync) -> Vec<R> {
-    // Each item waits in its own slot until one thread takes it; no slot is taken twice.
-    let slots: Vec<std::sync::Mutex<Option<T>>> = items
-        .into_iter()
-        .map(|item| std::sync::Mutex::new(Some(item)))
-        .collect();
-    map(&slots, |slot| {
-        let item = slot
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take();
-        item.map(&work)
-    })
-    .into_iter()
-    .flatten()
-    .collect()
+/// `items.into_iter().map(work)`, for work that takes its item by value (it moves the item's
+/// strings into its result), with the items shared out among up to one thread per core.
+///
+/// Threads take the items a batch at a time, straight from `items` as they go, and the results
+/// come back batch by batch in the order of the input: a large collection (the catalog's keys) is
+/// never copied whole, nor held twice.
+pub fn map_owned<I, R>(items: I, work: impl Fn(I::Item) -> R + Sync) -> impl Iterator<Item = R>
+where
+    I: IntoIterator,
+    I::IntoIter: Send,
+    I::Item: Send,
+    R: Send,
+{
+    // Large enough that taking a batch costs little next to the work, small enough that both
+    // cores stay busy to the end.
+    const BATCH: usize = 64;
+    let items = items.into_iter();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.size_hint().0.div_ceil(BATCH));
+    if threads <= 1 {
+        let all: Vec<R> = items.map(work).collect();
+        return vec![all].into_iter().flatten();
+    }
+    // The next batch's number, and the items not yet taken.
+    let source = std::sync::Mutex::new((0usize, items));
+    let worker = || {
+        let mut done: Vec<(usize, Vec<R>)> = Vec::new();
+        loop {
+            let (number, batch) = {
+                let mut source = source
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let (next, items) = &mut *source;
+                let batch: Vec<I::Item> = items.by_ref().take(BATCH).collect();
+                *next += 1;
+                (*next - 1, batch)
+            };
+            if batch.is_empty() {
+                return done;
+            }
+            done.push((number, batch.into_iter().map(&work).collect()));
+        }
+    };
+    let mut batches: Vec<(usize, Vec<R>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads).map(|_| scope.spawn(worker)).collect();
+        workers
+            .into_iter()
+            .flat_map(|handle| match handle.join() {
+                Ok(done) => done,
+                // A panic in `work` is a bug, not an input error: pass it on unchanged.
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    });
+    batches.sort_unstable_by_key(|(number, _)| *number);
+    let batches: Vec<Vec<R>> = batches.into_iter().map(|(_, batch)| batch).collect();
+    batches.into_iter().flatten()
 }
 
 #[cfg(test)]
@@ -77,7 +118,7 @@ mod tests {
     #[test]
     fn owned_items_come_back_once_each_in_order() {
         let items: Vec<String> = (0..300).map(|n| n.to_string()).collect();
-        let lengths = map_owned(items.clone(), |item| (item.len(), item));
+        let lengths: Vec<_> = map_owned(items.clone(), |item| (item.len(), item)).collect();
         assert_eq!(
             lengths,
             items.into_iter().map(|i| (i.len(), i)).collect::<Vec<_>>()
@@ -85,8 +126,25 @@ mod tests {
     }
 
     #[test]
+    fn owned_items_from_a_map_keep_its_order_across_many_batches() {
+        let items: std::collections::BTreeMap<u64, String> =
+            (0..2_000).map(|n| (n, format!("item {n}"))).collect();
+        // Early batches take longest, so later ones finish first on a multi-core machine.
+        let names: Vec<String> = map_owned(items.clone(), |(n, name)| {
+            if n % 64 == 0 && n < 256 {
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            name
+        })
+        .collect();
+        assert_eq!(names, items.into_values().collect::<Vec<_>>());
+    }
+
+    #[test]
     fn no_items_and_one_item_need_no_threads() {
         assert_eq!(map(&[] as &[u8], |&n| n), Vec::<u8>::new());
         assert_eq!(map(&[7], |&n| n + 1), vec![8]);
+        assert_eq!(map_owned(Vec::<u8>::new(), |n| n).count(), 0);
+        assert_eq!(map_owned(vec![7], |n| n + 1).collect::<Vec<_>>(), vec![8]);
     }
 }

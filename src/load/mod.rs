@@ -4,6 +4,7 @@
 
 pub mod raw;
 pub mod spanned;
+pub mod table;
 
 use std::collections::BTreeMap;
 use std::ops::Range;

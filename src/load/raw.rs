@@ -9,6 +9,7 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
 use super::spanned::Spanned;
+use super::table::Table;
 
 pub type Name = Spanned<String>;
 
@@ -185,7 +186,7 @@ pub struct RawEnvironment {
     /// Catalog namespace → the namespace it is in this environment (`ameide` → `ameide-prod`).
     #[serde(default)]
     #[schemars(example = example_namespaces())]
-    pub namespaces: BTreeMap<Name, Name>,
+    pub namespaces: Table<Name>,
 }
 
 fn example_namespaces() -> serde_json::Value {
@@ -223,7 +224,7 @@ pub struct RawBundle {
     /// values still render; the release toggle says `installed: false`.
     #[serde(default)]
     #[schemars(example = example_installed())]
-    pub installed: BTreeMap<Name, Spanned<bool>>,
+    pub installed: Table<Spanned<bool>>,
     /// Bundles whose releases must be applied before this one (the store always comes first).
     #[serde(default)]
     pub needs: Vec<Name>,
@@ -351,7 +352,7 @@ pub struct RawKey {
     /// Environment → the value source there, where it differs (`external` in production).
     #[serde(default)]
     #[schemars(example = example_overrides())]
-    pub overrides: BTreeMap<Name, Spanned<RawKeyOverride>>,
+    pub overrides: Table<Spanned<RawKeyOverride>>,
 }
 
 fn example_overrides() -> serde_json::Value {
@@ -438,7 +439,7 @@ pub struct RawSecret {
     pub preprovision_reason: Option<Spanned<String>>,
     /// Secret data key → Vault key path, or `{ key, property }`.
     #[serde(default)]
-    pub data: BTreeMap<Name, Spanned<RawDataRef>>,
+    pub data: Table<Spanned<RawDataRef>>,
     /// Vault keys whose every property becomes a data key of the Secret (ESO `dataFrom.extract`).
     #[serde(default)]
     pub extract: Vec<Name>,
@@ -460,7 +461,7 @@ pub struct RawSecret {
 pub struct RawTemplate {
     /// Template data: Secret data key → ESO (Go) template over the fetched data keys.
     #[serde(default)]
-    pub data: BTreeMap<Name, Spanned<String>>,
+    pub data: Table<Spanned<String>>,
     /// `Replace` keeps only templated keys; `Merge` keeps fetched keys beside them.
     pub merge_policy: Option<MergePolicy>,
     /// ESO template engine version.

@@ -1,6 +1,6 @@
 //! Validation of `[keys.*]`: paths, aliases, exactly one value source, lengths.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 
 use heck::ToLowerCamelCase;
@@ -10,24 +10,25 @@ use crate::diagnostics::Diagnostic;
 use crate::load::Def;
 use crate::load::raw::{Charset, RawGenerate, RawKey};
 use crate::load::spanned::Spanned;
-use crate::model::{Environment, Key, KeyOverride, Origin, Store, ValueSource};
+use crate::model::{Environment, Key, KeyOverride, NameMap, Origin, Store, ValueSource};
 
 pub(super) fn compile(
     ctx: &mut Ctx,
     raw: BTreeMap<String, Def<RawKey>>,
     store: &Store,
     environments: &BTreeMap<String, Environment>,
-) -> BTreeMap<String, Key> {
+) -> NameMap<Key> {
     let seeding: Vec<&str> = environments
         .values()
         .filter(|e| e.fixtures)
         .map(|e| e.name.as_str())
         .collect();
     let (declared_environments, declared_owners) = (ctx.environments, ctx.owners);
+    let count = raw.len();
     // Keys are compiled on every core, each with its own findings; only aliases, unique across
     // the catalog, are then checked one key after another in the catalog's order, and the
     // findings are reported in the order one pass would have.
-    let compiled = crate::parallel::map_owned(raw.into_iter().collect(), |(path, def)| {
+    let compiled = crate::parallel::map_owned(raw, |(path, def)| {
         let mut findings = Findings::default();
         let key = compile_one(
             &mut findings,
@@ -39,16 +40,16 @@ pub(super) fn compile(
         );
         (key, findings)
     });
-    let mut keys = BTreeMap::new();
+    let mut keys = Vec::with_capacity(count);
     // Alias → (key path, file, span) of its first holder, to report both sides of a clash.
-    let mut aliases: BTreeMap<String, (String, Origin, bool)> = BTreeMap::new();
+    let mut aliases: HashMap<String, (String, Origin, bool)> = HashMap::with_capacity(count);
     for ((key, alias), findings) in compiled {
         ctx.diagnostics.extend(findings.before_alias);
         check_alias(ctx, &mut aliases, &key, alias);
         ctx.diagnostics.extend(findings.after_alias);
-        keys.insert(key.path.clone(), key);
+        keys.push((key.path.clone(), key));
     }
-    keys
+    keys.into_iter().collect()
 }
 
 /// One key's findings, split where the alias clash check (which needs every key before it) goes.
@@ -67,7 +68,7 @@ struct AliasAt {
 /// Report `key`'s alias when an earlier key holds it already, or record it as held.
 fn check_alias(
     ctx: &mut Ctx,
-    aliases: &mut BTreeMap<String, (String, Origin, bool)>,
+    aliases: &mut HashMap<String, (String, Origin, bool)>,
     key: &Key,
     alias: AliasAt,
 ) {
@@ -185,7 +186,7 @@ fn compile_one(
         span: span.clone(),
     });
     let base_source = given.map(|(source, _)| source);
-    let mut overrides = crate::model::EnvMap::default();
+    let mut overrides = crate::model::NameMap::default();
     let subject = format!("key `{path}` overrides");
     for (env, table) in &raw.overrides {
         if !ctx.check_environment(&subject, file, env) {

@@ -10,7 +10,7 @@ use crate::load::raw::{
     BundleKind, DecodingStrategy, EngineVersion, MergePolicy, RawDataRef, RawSecret,
 };
 use crate::load::spanned::Spanned;
-use crate::model::{Bundle, Consumer, DataRef, Key, Origin, Secret, Store, Template};
+use crate::model::{Bundle, Consumer, DataRef, Key, NameMap, Origin, Secret, Store, Template};
 use crate::suggest::closest;
 
 pub(super) fn compile(
@@ -18,12 +18,13 @@ pub(super) fn compile(
     raw: BTreeMap<String, Def<RawSecret>>,
     store: &Store,
     bundles: &BTreeMap<String, Bundle>,
-    keys: &BTreeMap<String, Key>,
-) -> BTreeMap<String, Secret> {
+    keys: &NameMap<Key>,
+) -> NameMap<Secret> {
     let (declared_environments, declared_owners) = (ctx.environments, ctx.owners);
     // Secrets are compiled on every core, each with its own findings; only targets, unique per
     // namespace across the catalog, are then checked one secret after another.
-    let compiled = crate::parallel::map_owned(raw.into_iter().collect(), |(name, def)| {
+    let count = raw.len();
+    let compiled = crate::parallel::map_owned(raw, |(name, def)| {
         let mut findings = Vec::new();
         let ctx = &mut Ctx {
             diagnostics: &mut findings,
@@ -47,7 +48,7 @@ pub(super) fn compile(
         let secret = compile_one(ctx, &name, &origin, raw, store, bundles, keys);
         (name, origin, [target_span, es_span], secret, findings)
     });
-    let mut secrets = BTreeMap::new();
+    let mut secrets = Vec::with_capacity(count);
     // (what, namespace, name) → (secret, origin) of the first secret rendering that object.
     let mut targets: BTreeMap<(&str, String, String), (String, Origin)> = BTreeMap::new();
     for (name, origin, [target_span, es_span], secret, findings) in compiled {
@@ -73,9 +74,9 @@ pub(super) fn compile(
                 }
             }
         }
-        secrets.insert(name, secret);
+        secrets.push((name, secret));
     }
-    secrets
+    secrets.into_iter().collect()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -86,7 +87,7 @@ fn compile_one(
     raw: RawSecret,
     store: &Store,
     bundles: &BTreeMap<String, Bundle>,
-    keys: &BTreeMap<String, Key>,
+    keys: &NameMap<Key>,
 ) -> Secret {
     let file = origin.file;
     let name_spanned = Spanned::new(name.to_string(), origin.span.clone());
@@ -199,7 +200,7 @@ fn compile_one(
     let mut extract: Vec<String> = raw.extract.iter().map(|k| k.value.clone()).collect();
     extract.sort();
     extract.dedup();
-    let mut data = BTreeMap::new();
+    let mut data = crate::model::NameMap::with_capacity(raw.data.len());
     for (data_key, reference) in &raw.data {
         check_data_key(ctx, file, name, data_key, integration);
         let (key, property, decoding) = match &reference.value {
@@ -283,7 +284,7 @@ fn compile_one(
         preprovision,
         data,
         extract,
-        consumers: Vec::new(),
+        consumers: Vec::with_capacity(raw.consumers.len()),
         rotation: raw.rotation,
         description: raw.description,
         origin: origin.clone(),
