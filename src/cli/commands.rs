@@ -115,7 +115,7 @@ fn compile_and_render<T: Send>(
 }
 
 pub(super) fn generate(catalog_dir: &Path, root: &Path, console: &mut Console) -> Outcome {
-    let (mut compiled, rendered) = compile_and_render(catalog_dir, root, |_, text| text);
+    let (mut compiled, rendered) = compile_and_render(catalog_dir, root, render::kept);
     let Some(files) = rendered else {
         print_diagnostics(&compiled, console);
         console.summary(&format!(
@@ -175,6 +175,7 @@ pub(super) fn generate(catalog_dir: &Path, root: &Path, console: &mut Console) -
         }
         Outcome::Clean => {}
     }
+    leave_to_exit(compiled);
     outcome
 }
 
@@ -255,7 +256,16 @@ pub(super) fn check(
     if rendered.is_none() {
         return Outcome::Error;
     }
-    Outcome::from_severities(&compiled.diagnostics, !drift.is_empty())
+    let outcome = Outcome::from_severities(&compiled.diagnostics, !drift.is_empty());
+    leave_to_exit(compiled);
+    outcome
+}
+
+/// Leave the compiled catalog for the process's exit to take back, all at once: check and
+/// generate are a run's last work, and freeing a large catalog one allocation at a time took a
+/// tenth of check's time at 10,000 secrets.
+fn leave_to_exit(compiled: Compiled) {
+    std::mem::forget(compiled);
 }
 
 /// `--env NAME` must name a declared environment.

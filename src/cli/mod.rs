@@ -292,7 +292,8 @@ fn palette(choice: ColorChoice, terminal: bool) -> Palette {
     Palette { enabled }
 }
 
-/// Run one command. Everything the user sees goes to `stdout` / `stderr`.
+/// Run one command. Everything the user sees goes to `stdout` / `stderr`. Meant to be a process's
+/// last work: `check` and `generate` leave the memory of the compiled catalog to its exit.
 pub fn run(
     args: &Args,
     stdout: &mut dyn Write,

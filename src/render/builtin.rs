@@ -92,8 +92,6 @@ pub(super) fn write(data: &Data, generated_by: &str, env: Env) -> String {
         Data::Docs(view) => docs(&mut out, view, generated_by),
         Data::Schema => out.push_str(&super::schema::render()),
     }
-    // The text is kept until every output is rendered; a grown String can hold twice its length.
-    out.shrink_to_fit();
     out
 }
 
