@@ -2,6 +2,7 @@
 //! ownership and rotation sections. Values of keys never appear here.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use serde::Serialize;
 
@@ -16,7 +17,8 @@ pub struct DocsView<'a> {
     pub bundles: Vec<BundleRow<'a>>,
     pub secrets: Vec<SecretRow<'a>>,
     pub unmanaged: Vec<UnmanagedRow<'a>>,
-    pub keys: Vec<KeyRow<'a>>,
+    /// Every key's row, shared with its owner's section.
+    pub keys: Vec<Rc<KeyRow<'a>>>,
     pub owners: Vec<OwnerSection<'a>>,
     /// The whole graph as Mermaid, or its number of edges when GitHub would not draw it; the
     /// template context has it as `mermaid` and `graph_edges_not_drawn`.
@@ -118,7 +120,7 @@ pub struct OwnerSection<'a> {
     pub contact: Option<&'a str>,
     pub description: Option<&'a str>,
     pub secrets: Vec<&'a str>,
-    pub keys: Vec<KeyRow<'a>>,
+    pub keys: Vec<Rc<KeyRow<'a>>>,
     pub rotation: Vec<RotationRow<'a>>,
 }
 
@@ -186,10 +188,15 @@ pub fn view(catalog: &Catalog) -> DocsView<'_> {
             });
         }
     }
-    for k in catalog.keys.values() {
+    let keys: Vec<Rc<KeyRow>> = catalog
+        .keys
+        .values()
+        .map(|k| Rc::new(key_row(catalog, k)))
+        .collect();
+    for (k, row) in catalog.keys.values().zip(&keys) {
         let owner = k.owner.as_deref().unwrap_or(NO_OWNER);
         let entry = owner_section(catalog, &mut owners, owner);
-        entry.keys.push(key_row(catalog, k));
+        entry.keys.push(Rc::clone(row));
         if let Some(note) = &k.rotation {
             entry.rotation.push(RotationRow {
                 name: &k.path,
@@ -266,7 +273,7 @@ pub fn view(catalog: &Catalog) -> DocsView<'_> {
                 description: u.description.as_deref().unwrap_or(""),
             })
             .collect(),
-        keys: catalog.keys.values().map(|k| key_row(catalog, k)).collect(),
+        keys,
         owners: owners.into_values().collect(),
         mermaid: crate::graph::mermaid_for_docs(catalog),
     }
