@@ -171,7 +171,7 @@ pub(super) fn check_namespace_mappings(ctx: &mut Ctx, catalog: &Catalog, mapping
 
 /// Two secrets in different catalog namespaces may land in one namespace once an environment maps
 /// them: that is the same two-owners-of-one-object error as in the catalog itself.
-pub(super) fn check_mapped_targets(ctx: &mut Ctx, catalog: &Catalog) {
+fn check_mapped_targets(ctx: &mut Ctx, catalog: &Catalog) {
     for env in catalog
         .environments
         .values()
@@ -225,20 +225,43 @@ pub(super) fn check_mapped_targets(ctx: &mut Ctx, catalog: &Catalog) {
     }
 }
 
-pub(super) fn check(ctx: &mut Ctx, catalog: &Catalog) {
-    if !catalog.owners.is_empty() {
-        ownership(ctx, catalog);
-        layer15_boundary(ctx, catalog);
-    }
-    for env in catalog.envs() {
-        if let Some(env) = env.filter(|e| !catalog.seeds(Some(e))) {
-            fixtures_where_unseeded(ctx, catalog, env);
+/// The checks over the whole catalog: mapped targets, and with `findings` the guardrails whose
+/// findings would only echo earlier errors. Each runs on whichever core is free, into its own
+/// list, and the lists are reported in this order, as one pass would have.
+pub(super) fn check(ctx: &mut Ctx, catalog: &Catalog, findings: bool) {
+    type Check<'c> = Box<dyn Fn(&mut Ctx, &Catalog) + Sync + 'c>;
+    let mut checks: Vec<Check> = vec![Box::new(check_mapped_targets)];
+    if findings {
+        if !catalog.owners.is_empty() {
+            checks.push(Box::new(ownership));
+            checks.push(Box::new(layer15_boundary));
         }
-        store_namespaces(ctx, catalog, env);
+        for env in catalog.envs() {
+            if let Some(env) = env.filter(|e| !catalog.seeds(Some(e))) {
+                checks.push(Box::new(move |ctx, catalog| {
+                    fixtures_where_unseeded(ctx, catalog, env)
+                }));
+            }
+            checks.push(Box::new(move |ctx, catalog| {
+                store_namespaces(ctx, catalog, env)
+            }));
+        }
+        checks.push(Box::new(consumers_without_secret));
+        checks.push(Box::new(needs_not_installed));
+        checks.push(Box::new(consumer_waves));
     }
-    consumers_without_secret(ctx, catalog);
-    needs_not_installed(ctx, catalog);
-    consumer_waves(ctx, catalog);
+    let (environments, owners) = (ctx.environments, ctx.owners);
+    let found = crate::parallel::map(&checks, |check| {
+        let mut diagnostics = Vec::new();
+        let mut own = Ctx {
+            diagnostics: &mut diagnostics,
+            environments,
+            owners,
+        };
+        check(&mut own, catalog);
+        diagnostics
+    });
+    ctx.diagnostics.extend(found.into_iter().flatten());
 }
 
 fn ownership(ctx: &mut Ctx, catalog: &Catalog) {

@@ -181,11 +181,8 @@ pub fn validate(
         outputs,
     };
     guardrails::check_namespace_mappings(&mut ctx, &catalog, mappings);
-    guardrails::check_mapped_targets(&mut ctx, &catalog);
     // Like unused keys, guardrail findings over a catalog with broken references are mostly echoes.
-    if !has_errors {
-        guardrails::check(&mut ctx, &catalog);
-    }
+    guardrails::check(&mut ctx, &catalog, !has_errors);
     Some(catalog)
 }
 
