@@ -196,13 +196,7 @@ mod tests {
     fn edges_are_counted_as_the_built_graph_has_them() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let repository = crate::compile(&root.join("catalog"), root);
-        let synthetic = |secrets| {
-            let sources = crate::synthetic::catalog(secrets)
-                .into_iter()
-                .map(|(name, text)| (std::path::PathBuf::from(name), text))
-                .collect();
-            crate::compile_sources(sources)
-        };
+        let synthetic = crate::synthetic::compiled;
         for compiled in [repository, synthetic(40), synthetic(700)] {
             let catalog = compiled.catalog.expect("compiles");
             let graph = build(&catalog, None).expect("a graph");

@@ -25,17 +25,7 @@ pub fn map<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<
             done.push((index, work(item)));
         }
     };
-    let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads).map(|_| scope.spawn(worker)).collect();
-        workers
-            .into_iter()
-            .flat_map(|handle| match handle.join() {
-                Ok(done) => done,
-                // A panic in `work` is a bug, not an input error: pass it on unchanged.
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
-    });
+    let mut results = on_threads(threads, worker);
     results.sort_unstable_by_key(|(index, _)| *index);
     results.into_iter().map(|(_, result)| result).collect()
 }
@@ -84,8 +74,16 @@ where
             done.push((number, batch.into_iter().map(&work).collect()));
         }
     };
-    let mut batches: Vec<(usize, Vec<R>)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads).map(|_| scope.spawn(worker)).collect();
+    let mut batches = on_threads(threads, worker);
+    batches.sort_unstable_by_key(|(number, _)| *number);
+    let batches: Vec<Vec<R>> = batches.into_iter().map(|(_, batch)| batch).collect();
+    batches.into_iter().flatten()
+}
+
+/// Run `worker` on `threads` threads at once and gather what each returns.
+fn on_threads<D: Send>(threads: usize, worker: impl Fn() -> Vec<D> + Sync) -> Vec<D> {
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads).map(|_| scope.spawn(&worker)).collect();
         workers
             .into_iter()
             .flat_map(|handle| match handle.join() {
@@ -94,10 +92,7 @@ where
                 Err(panic) => std::panic::resume_unwind(panic),
             })
             .collect()
-    });
-    batches.sort_unstable_by_key(|(number, _)| *number);
-    let batches: Vec<Vec<R>> = batches.into_iter().map(|(_, batch)| batch).collect();
-    batches.into_iter().flatten()
+    })
 }
 
 #[cfg(test)]

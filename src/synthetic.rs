@@ -30,6 +30,16 @@ pub fn catalog(secrets: usize) -> Vec<(String, String)> {
     files
 }
 
+/// `catalog(secrets)` loaded and validated, as the tests that render synthetic catalogs need it.
+#[cfg(test)]
+pub(crate) fn compiled(secrets: usize) -> crate::Compiled {
+    let sources = catalog(secrets)
+        .into_iter()
+        .map(|(name, text)| (std::path::PathBuf::from(name), text))
+        .collect();
+    crate::compile_sources(sources)
+}
+
 /// Write `catalog(secrets)` below `dir` (created if missing).
 pub fn write(dir: &std::path::Path, secrets: usize) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;

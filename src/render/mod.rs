@@ -409,11 +409,7 @@ mod tests {
     }
 
     fn docs_page(secrets: usize) -> String {
-        let sources = crate::synthetic::catalog(secrets)
-            .into_iter()
-            .map(|(name, text)| (std::path::PathBuf::from(name), text))
-            .collect();
-        let compiled = crate::compile_sources(sources);
+        let compiled = crate::synthetic::compiled(secrets);
         let catalog = compiled.catalog.expect("synthetic catalogs compile");
         let mut files = render(&catalog, &Templates::builtin(), &compiled.files).unwrap();
         files.remove("generated/SECRETS.md").unwrap()
@@ -423,13 +419,7 @@ mod tests {
     fn the_builtin_writers_match_the_templates() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let repository = crate::compile(&root.join("catalog"), root);
-        let synthetic = |secrets| {
-            let sources = crate::synthetic::catalog(secrets)
-                .into_iter()
-                .map(|(name, text)| (std::path::PathBuf::from(name), text))
-                .collect();
-            crate::compile_sources(sources)
-        };
+        let synthetic = crate::synthetic::compiled;
         // The platform's own catalog (every output kind, four environments, unmanaged secrets),
         // and synthetic ones with the graph drawn and left out.
         for compiled in [repository, synthetic(120), synthetic(300)] {
