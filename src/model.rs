@@ -246,18 +246,23 @@ impl<V> FromIterator<(String, V)> for NameMap<V> {
     /// As a map would be built: a name given twice keeps its last value.
     fn from_iter<I: IntoIterator<Item = (String, V)>>(entries: I) -> Self {
         let mut entries: Vec<(String, V)> = entries.into_iter().collect();
-        // Stable, and one pass over entries already in order (the catalog's keys and secrets).
-        entries.sort_by(|(a, _), (b, _)| a.cmp(b));
-        // Of a run of equal names the first slot stays; the later value is moved into it.
-        entries.dedup_by(|later, kept| {
-            let same = later.0 == kept.0;
-            if same {
-                std::mem::swap(later, kept);
-            }
-            same
-        });
+        sort_keeping_last(&mut entries);
         NameMap(entries)
     }
+}
+
+/// Sort `entries` by name, and of a name given twice keep the last value, as a map would.
+pub(crate) fn sort_keeping_last<K: Ord, V>(entries: &mut Vec<(K, V)>) {
+    // Stable, and one pass over entries already in order (the catalog's keys and secrets).
+    entries.sort_by(|(a, _), (b, _)| a.cmp(b));
+    // Of a run of equal names the first slot stays; the later value is moved into it.
+    entries.dedup_by(|later, kept| {
+        let same = later.0 == kept.0;
+        if same {
+            std::mem::swap(later, kept);
+        }
+        same
+    });
 }
 
 impl<V> std::ops::Index<&str> for NameMap<V> {

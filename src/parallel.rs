@@ -1,6 +1,7 @@
 //! Independent work spread over the machine's cores: catalog files are parsed, keys and secrets
-//! compiled, and outputs rendered, on whichever core is free. Results always come back in the order of the input, so nothing
-//! a run prints or writes depends on how many cores it had or which finished first.
+//! compiled, and outputs rendered, on whichever core is free. Results always come back in the
+//! order of the input, so nothing a run prints or writes depends on how many cores it had or
+//! which finished first.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -32,17 +32,9 @@ impl<V> Default for Table<V> {
 impl<V> Table<V> {
     /// A table of these entries; a name given twice keeps its last value, as a map would.
     pub fn from_entries(mut entries: Vec<(Name, V)>) -> Self {
-        // A stable sort keeps entries of one name in the order given, so the last one wins below.
-        entries.sort_by(|(a, _), (b, _)| a.value.cmp(&b.value));
-        let mut unique: Vec<(Name, V)> = Vec::with_capacity(entries.len());
-        for entry in entries {
-            match unique.last_mut() {
-                Some(last) if last.0.value == entry.0.value => *last = entry,
-                _ => unique.push(entry),
-            }
-        }
-        unique.shrink_to_fit();
-        Table { entries: unique }
+        crate::model::sort_keeping_last(&mut entries);
+        entries.shrink_to_fit();
+        Table { entries }
     }
 
     pub fn get(&self, name: &str) -> Option<&V> {

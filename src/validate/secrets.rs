@@ -200,7 +200,7 @@ fn compile_one(
     let mut extract: Vec<String> = raw.extract.iter().map(|k| k.value.clone()).collect();
     extract.sort();
     extract.dedup();
-    let mut data = crate::model::NameMap::with_capacity(raw.data.len());
+    let mut data = NameMap::with_capacity(raw.data.len());
     for (data_key, reference) in &raw.data {
         check_data_key(ctx, file, name, data_key, integration);
         let (key, property, decoding) = match &reference.value {
