@@ -94,7 +94,7 @@ fn pipeline(c: &mut Criterion) {
                 // As `secretcat check` does it: each output compared where it was rendered.
                 let comparer = emit::Comparer::new(root.path()).expect("opens the root");
                 let verdicts = render_with(catalog, &templates, &compiled.files, |path, text| {
-                    comparer.compare(path, &text)
+                    comparer.compare(path, text.pieces())
                 })
                 .expect("renders");
                 let drift = emit::drift(root.path(), verdicts, &catalog.outputs).expect("reads");

@@ -95,7 +95,7 @@ fn print_diagnostics(compiled: &Compiled, console: &mut Console) {
 fn compile_and_render<T: Send>(
     catalog_dir: &Path,
     root: &Path,
-    each: impl Fn(&str, String) -> T + Sync,
+    each: impl Fn(&str, render::Text) -> T + Sync,
 ) -> (Compiled, Option<BTreeMap<String, T>>) {
     let mut compiled = compile(catalog_dir, root);
     if compiled.has_errors() {
@@ -115,8 +115,15 @@ fn compile_and_render<T: Send>(
 }
 
 pub(super) fn generate(catalog_dir: &Path, root: &Path, console: &mut Console) -> Outcome {
-    let (mut compiled, rendered) = compile_and_render(catalog_dir, root, render::kept);
-    let Some(files) = rendered else {
+    // Each output is staged where it was rendered (written to a synced temporary file if it
+    // differs from the file on disk), so neither the texts nor the syncs wait for the others.
+    let stager = emit::Stager::new(root);
+    let (mut compiled, rendered) =
+        compile_and_render(catalog_dir, root, |path, text| match &stager {
+            Ok(stager) => stager.stage(path, text.pieces()),
+            Err(error) => Err(error.clone()),
+        });
+    let Some(staged) = rendered else {
         print_diagnostics(&compiled, console);
         console.summary(&format!(
             "{}; nothing was written",
@@ -125,7 +132,7 @@ pub(super) fn generate(catalog_dir: &Path, root: &Path, console: &mut Console) -
         return Outcome::Error;
     };
     let outputs = &compiled.catalog.as_ref().expect("compiled").outputs;
-    let (written, failure) = match emit::write(root, &files, outputs) {
+    let (written, failure) = match emit::commit(root, staged, outputs) {
         Ok(report) => (report, None),
         Err((report, error)) => (report, Some(error)),
     };
@@ -191,7 +198,7 @@ pub(super) fn check(
     let comparer = emit::Comparer::new(root);
     let (mut compiled, verdicts) =
         compile_and_render(catalog_dir, root, |path, text| match &comparer {
-            Ok(comparer) => comparer.compare(path, &text),
+            Ok(comparer) => comparer.compare(path, text.pieces()),
             Err(error) => Err(error.clone()),
         });
     // The paths rendered: `None` when the catalog or a template had errors.

@@ -3,12 +3,15 @@
 //! carry secretcat's header are ever removed.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::diagnostics::Diagnostic;
 use crate::model::OutputPaths;
 use crate::render::GENERATED_MARKER;
+
+mod write;
+pub use write::{Staged, Stager, WriteReport, commit, commit_with, write, write_atomic};
 
 /// How one output path differs from what the catalog produces.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,17 +39,6 @@ impl Drift {
     }
 }
 
-/// What `generate` did, path by path.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct WriteReport {
-    pub written: Vec<String>,
-    pub unchanged: Vec<String>,
-    pub removed: Vec<String>,
-    /// Files that needed writing or removing but were left exactly as they were, because an
-    /// earlier write failed.
-    pub untouched: Vec<String>,
-}
-
 /// Compare `files` (relative path → content) with the tree under `root`. Files are read and
 /// compared one per core, and each is let go once compared.
 pub fn compare(
@@ -57,7 +49,7 @@ pub fn compare(
     let comparer = Comparer::new(root)?;
     let entries: Vec<_> = files.iter().collect();
     let compared = crate::parallel::map(&entries, |&(path, expected)| {
-        comparer.compare(path, expected)
+        comparer.compare(path, std::slice::from_ref(expected))
     });
     let verdicts = files.keys().cloned().zip(compared).collect();
     drift(root, verdicts, outputs)
@@ -85,13 +77,15 @@ impl<'a> Comparer<'a> {
         })
     }
 
-    /// The drift of `path` (relative to the root) against the `expected` content, if any.
-    pub fn compare(&self, path: &str, expected: &str) -> Verdict {
+    /// The drift of `path` (relative to the root) against the `expected` content, given in
+    /// pieces (`render::Text::pieces`), if any.
+    pub fn compare(&self, path: &str, expected: &[String]) -> Verdict {
         check_inside_root(self.root, &self.canonical_root, path)?;
         let full_path = self.root.join(path);
-        if holds_exactly(&full_path, expected.as_bytes()) {
+        if holds_exactly(&full_path, expected) {
             return Ok(None);
         }
+        let expected = expected.concat();
         Ok(match read_if_exists(&full_path)? {
             None => Some(Drift::Missing {
                 path: path.to_string(),
@@ -101,8 +95,8 @@ impl<'a> Comparer<'a> {
                 let actual = text_of(actual);
                 Some(Drift::Changed {
                     path: path.to_string(),
-                    diff: unified_diff(path, &actual, expected),
-                    line: first_difference(&actual, expected),
+                    diff: unified_diff(path, &actual, &expected),
+                    line: first_difference(&actual, &expected),
                 })
             }
         })
@@ -127,98 +121,6 @@ pub fn drift(
     drift.extend(orphaned.into_iter().map(|path| Drift::Orphaned { path }));
     drift.sort_by(|a, b| a.path().cmp(b.path()));
     Ok(drift)
-}
-
-/// Write every changed or missing file and remove orphans, each file replaced atomically.
-/// Everything is checked before the first write; on a failed write the report says which files
-/// are new and which were left as they were.
-pub fn write(
-    root: &Path,
-    files: &BTreeMap<String, String>,
-    outputs: &OutputPaths<String>,
-) -> Result<WriteReport, (WriteReport, Diagnostic)> {
-    write_with(root, files, outputs, &mut |path, content| {
-        write_atomic(path, content)
-    })
-}
-
-/// `write` with the file-replacing step supplied, so tests can make the Nth write fail.
-pub fn write_with(
-    root: &Path,
-    files: &BTreeMap<String, String>,
-    outputs: &OutputPaths<String>,
-    replace: &mut dyn FnMut(&Path, &[u8]) -> std::io::Result<()>,
-) -> Result<WriteReport, (WriteReport, Diagnostic)> {
-    let mut report = WriteReport::default();
-    let mut pending = Vec::new();
-    let planned = checked_outputs(root, files).and_then(|checked| {
-        let unchanged = crate::parallel::map(&checked, |&(path, content)| {
-            read_if_exists(&root.join(path))
-                .map(|on_disk| on_disk.as_deref() == Some(content.as_bytes()))
-        });
-        for (&(path, content), unchanged) in checked.iter().zip(unchanged) {
-            match unchanged? {
-                true => report.unchanged.push(path.clone()),
-                false => pending.push((path, content)),
-            }
-        }
-        orphans(root, files, outputs)
-    });
-    let orphaned = match planned {
-        Ok(orphaned) => orphaned,
-        Err(error) => return Err((report, error)),
-    };
-    let mut failure = None;
-    for (path, content) in pending {
-        if failure.is_some() {
-            report.untouched.push(path.clone());
-            continue;
-        }
-        match replace(&root.join(path), content.as_bytes()) {
-            Ok(()) => report.written.push(path.clone()),
-            Err(error) => {
-                report.untouched.push(path.clone());
-                failure = Some(Diagnostic::io(path, "write", &error));
-            }
-        }
-    }
-    for path in orphaned {
-        if failure.is_some() {
-            report.untouched.push(path);
-            continue;
-        }
-        match std::fs::remove_file(root.join(&path)) {
-            Ok(()) => {
-                remove_empty_parents(root, &path, &outputs.dir);
-                report.removed.push(path);
-            }
-            Err(error) => {
-                failure = Some(Diagnostic::io(&path, "remove orphaned output", &error));
-                report.untouched.push(path);
-            }
-        }
-    }
-    match failure {
-        Some(error) => Err((report, error)),
-        None => Ok(report),
-    }
-}
-
-/// After removing an orphan, drop the folders it leaves empty, up to (not including) the
-/// output folder: a removed chart bundle should not leave `generated/charts/<bundle>/` behind.
-fn remove_empty_parents(root: &Path, removed: &str, dir: &str) {
-    let stop = Path::new(dir.trim_end_matches('/'));
-    let mut folder = Path::new(removed).parent();
-    while let Some(current) = folder {
-        if current.as_os_str().is_empty() || current == stop || !current.starts_with(stop) {
-            break;
-        }
-        // `remove_dir` fails on a folder that still holds anything, which is what stops us.
-        if std::fs::remove_dir(root.join(current)).is_err() {
-            break;
-        }
-        folder = current.parent();
-    }
 }
 
 /// Refuse an output path that would lead outside the root through a symbolic link, that is a
@@ -266,43 +168,41 @@ fn check_inside_root(root: &Path, canonical_root: &Path, relative: &str) -> Resu
     Ok(())
 }
 
-/// Every output (path, rendered content), each path checked to stay inside the root first.
-/// Shared by `compare` and `write`, so both see the tree the same way.
-fn checked_outputs<'a>(
-    root: &Path,
-    files: &'a BTreeMap<String, String>,
-) -> Result<Vec<(&'a String, &'a String)>, Diagnostic> {
-    let comparer = Comparer::new(root)?;
-    files
-        .iter()
-        .map(|(path, content)| {
-            check_inside_root(root, &comparer.canonical_root, path)?;
-            Ok((path, content))
-        })
-        .collect()
+/// Whether the file at `path` holds exactly the `expected` pieces, read a block at a time: an
+/// up-to-date output (the common case) is never held in memory twice. Anything else, an
+/// unreadable file included, is left to the caller, which reads the whole file to say what
+/// differs.
+fn holds_exactly(path: &Path, expected: &[String]) -> bool {
+    holds(path, expected).unwrap_or(false)
 }
 
-/// Whether the file at `path` holds exactly `expected`, read a block at a time: an up-to-date
-/// output (the common case) is never held in memory twice. Anything else, an unreadable file
-/// included, is left to the caller, which reads the whole file to say what differs.
-fn holds_exactly(path: &Path, expected: &[u8]) -> bool {
-    let Ok(mut file) = std::fs::File::open(path) else {
-        return false;
+/// `holds_exactly`, telling a missing file (`false`) from one that cannot be read.
+fn holds(path: &Path, expected: &[String]) -> std::io::Result<bool> {
+    let mut file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(error) => return Err(error),
     };
-    if file.metadata().map(|m| m.len()).ok() != u64::try_from(expected.len()).ok() {
-        return false;
+    let expected_len: usize = expected.iter().map(String::len).sum();
+    if file.metadata()?.len() != u64::try_from(expected_len).unwrap_or(u64::MAX) {
+        return Ok(false);
     }
-    let mut block = vec![0; expected.len().clamp(1, 64 * 1024)];
-    let mut rest = expected;
-    loop {
-        match file.read(&mut block) {
-            Ok(0) => return rest.is_empty(),
-            Ok(n) if rest.starts_with(&block[..n]) => rest = &rest[n..],
-            Ok(_) => return false,
-            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(_) => return false,
+    let mut block = vec![0; expected_len.clamp(1, 64 * 1024)];
+    for piece in expected {
+        for part in piece.as_bytes().chunks(block.len()) {
+            let read = &mut block[..part.len()];
+            match file.read_exact(read) {
+                Ok(()) if read == part => {}
+                Ok(()) => return Ok(false),
+                // Shorter than its length said: changed while read.
+                Err(error) if error.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    return Ok(false);
+                }
+                Err(error) => return Err(error),
+            }
         }
     }
+    Ok(file.read(&mut [0])? == 0)
 }
 
 /// The bytes at `path`, `None` when nothing is there.
@@ -322,27 +222,6 @@ fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>, Diagnostic> {
 fn text_of(bytes: Vec<u8>) -> String {
     String::from_utf8(bytes)
         .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned())
-}
-
-/// Replace `path` with `content` so that a reader sees the old file or the new one, never a mix.
-pub fn write_atomic(path: &Path, content: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = dir.join(format!(".{name}.secretcat-{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&temp)?;
-        file.write_all(content)?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result
 }
 
 /// Files under the output folders that carry secretcat's header but are not produced any more.
@@ -389,7 +268,10 @@ fn scan(
         let relative = folder.join(entry.file_name());
         if kind.is_dir() && recursive {
             scan(root, &relative, true, found)?;
-        } else if kind.is_file() && has_marker(&entry.path()) {
+        } else if kind.is_file()
+            && !write::is_own_temp(&entry.file_name())
+            && has_marker(&entry.path())
+        {
             found.insert(relative.to_string_lossy().replace('\\', "/"));
         }
     }
@@ -440,121 +322,32 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_write_leaves_each_file_old_or_new_and_says_which() {
-        let root = tempfile::tempdir().unwrap();
-        let generated = root.path().join("generated");
-        std::fs::create_dir_all(&generated).unwrap();
-        let mut files = BTreeMap::new();
-        for name in ["a", "b", "c", "d"] {
-            std::fs::write(
-                generated.join(format!("{name}.yaml")),
-                format!("old {name}\n"),
-            )
-            .unwrap();
-            files.insert(format!("generated/{name}.yaml"), format!("new {name}\n"));
-        }
-        let mut writes = 0;
-        let result = write_with(root.path(), &files, &outputs(), &mut |path, content| {
-            writes += 1;
-            if writes == 3 {
-                return Err(std::io::Error::other("disk full"));
-            }
-            write_atomic(path, content)
-        });
-        let (report, error) = result.unwrap_err();
-        assert_eq!(report.written, ["generated/a.yaml", "generated/b.yaml"]);
-        assert_eq!(report.untouched, ["generated/c.yaml", "generated/d.yaml"]);
-        assert!(error.message.contains("generated/c.yaml") && error.message.contains("disk full"));
-        for (name, expected) in [
-            ("a", "new a\n"),
-            ("b", "new b\n"),
-            ("c", "old c\n"),
-            ("d", "old d\n"),
-        ] {
-            assert_eq!(
-                std::fs::read_to_string(generated.join(format!("{name}.yaml"))).unwrap(),
-                expected
-            );
-        }
-        let leftovers: Vec<_> = std::fs::read_dir(&generated)
-            .unwrap()
-            .flatten()
-            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
-            .collect();
-        assert!(leftovers.is_empty(), "no temporary files are left behind");
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn outputs_never_go_through_links_that_leave_the_root() {
-        let outside = tempfile::tempdir().unwrap();
-        let root = tempfile::tempdir().unwrap();
-        std::os::unix::fs::symlink(outside.path(), root.path().join("generated")).unwrap();
-        let files = BTreeMap::from([("generated/x.yaml".to_string(), "x: 1\n".to_string())]);
-        let (report, error) = write(root.path(), &files, &outputs()).unwrap_err();
-        assert!(report.written.is_empty());
-        assert!(
-            error
-                .message
-                .contains("leads outside the root through the symbolic link"),
-            "{}",
-            error.message
-        );
-        assert!(
-            std::fs::read_dir(outside.path()).unwrap().next().is_none(),
-            "nothing written outside"
-        );
-
-        let root = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(root.path().join("generated")).unwrap();
-        std::os::unix::fs::symlink(
-            outside.path().join("target"),
-            root.path().join("generated/x.yaml"),
-        )
-        .unwrap();
-        let (_, error) = write(root.path(), &files, &outputs()).unwrap_err();
-        assert!(
-            error.message.contains("is a symbolic link"),
-            "{}",
-            error.message
-        );
-    }
-
-    #[test]
-    fn a_file_where_a_folder_is_needed_is_named() {
-        let root = tempfile::tempdir().unwrap();
-        std::fs::write(root.path().join("generated"), "not a folder").unwrap();
-        let files = BTreeMap::from([("generated/x.yaml".to_string(), "x: 1\n".to_string())]);
-        let (_, error) = write(root.path(), &files, &outputs()).unwrap_err();
-        assert!(error.message.contains("needs `"), "{}", error.message);
-        assert!(
-            error.message.contains("to be a folder, but it is a file"),
-            "{}",
-            error.message
-        );
-    }
-
-    #[test]
     fn an_edit_that_keeps_the_size_is_drift_wherever_it_is() {
         let root = tempfile::tempdir().unwrap();
         let expected = "line\n".repeat(30_000); // 150 kB: more than two read blocks
         let path = "generated/big.yaml";
         std::fs::create_dir_all(root.path().join("generated")).unwrap();
         let comparer = Comparer::new(root.path()).unwrap();
-        for at in [0, 70_000, expected.len() - 2] {
-            let mut edited = expected.clone().into_bytes();
-            edited[at] = b'X';
-            std::fs::write(root.path().join(path), &edited).unwrap();
-            let drift = comparer.compare(path, &expected).unwrap();
-            assert!(
-                matches!(drift, Some(Drift::Changed { .. })),
-                "edit at {at}: {drift:?}"
-            );
+        // One piece, and pieces whose ends do not fall on the read blocks' ends.
+        let (head, tail) = expected.split_at(5 * 7_001);
+        let (middle, tail) = tail.split_at(5 * 15_000);
+        let split = [head.to_string(), middle.to_string(), tail.to_string()];
+        for pieces in [std::slice::from_ref(&expected), &split] {
+            for at in [0, head.len() - 1, head.len(), 70_000, expected.len() - 2] {
+                let mut edited = expected.clone().into_bytes();
+                edited[at] = b'X';
+                std::fs::write(root.path().join(path), &edited).unwrap();
+                let drift = comparer.compare(path, pieces).unwrap();
+                let Some(Drift::Changed { line, .. }) = drift else {
+                    panic!("edit at {at}: {drift:?}");
+                };
+                assert_eq!(line, at / 5 + 1, "edit at {at}");
+            }
+            std::fs::write(root.path().join(path), &expected).unwrap();
+            assert_eq!(comparer.compare(path, pieces).unwrap(), None);
+            std::fs::write(root.path().join(path), format!("{expected}more")).unwrap();
+            assert!(comparer.compare(path, pieces).unwrap().is_some());
         }
-        std::fs::write(root.path().join(path), &expected).unwrap();
-        assert_eq!(comparer.compare(path, &expected).unwrap(), None);
-        std::fs::write(root.path().join(path), format!("{expected}more")).unwrap();
-        assert!(comparer.compare(path, &expected).unwrap().is_some());
     }
 
     #[test]

@@ -12,11 +12,11 @@ use serde::Serialize;
 use super::Data;
 use super::docs::DocsView;
 use super::registry::markdown_cell as md;
-use super::to_yaml;
+use super::{Text, to_yaml};
 use crate::model::Env;
 
 /// The text of `data`'s output in `env` (`None`: the file shared by every environment).
-pub(super) fn write(data: &Data, generated_by: &str, env: Env) -> String {
+pub(super) fn write(data: &Data, generated_by: &str, env: Env) -> Text {
     let mut out = String::new();
     match data {
         Data::KeyMap { store, keys } => {
@@ -89,10 +89,15 @@ pub(super) fn write(data: &Data, generated_by: &str, env: Env) -> String {
             yaml_section(&mut out, "store", &view.store);
             yaml_section(&mut out, "releases", &view.releases);
         }
-        Data::Docs(view) => docs(&mut out, view, generated_by),
+        Data::Docs(view) => {
+            // The one output that runs to many megabytes: written in pieces (see `Text`).
+            let mut text = Text::new();
+            docs(&mut text, view, generated_by);
+            return text;
+        }
         Data::Schema => out.push_str(&super::schema::render()),
     }
-    out
+    Text::from(out)
 }
 
 fn yaml_header(out: &mut String, generated_by: &str, env: Env) {
@@ -118,7 +123,7 @@ fn yaml_section(out: &mut String, name: &str, value: &impl Serialize) {
 
 /// SECRETS.md, line for line as `SECRETS.md.hbs`; blank-line runs are collapsed afterwards by
 /// `tidy_markdown`, as for the template.
-fn docs(out: &mut String, view: &DocsView, generated_by: &str) {
+fn docs(out: &mut Text, view: &DocsView, generated_by: &str) {
     let store = &view.store;
     let counts = &view.counts;
     let _ = write!(
@@ -307,7 +312,7 @@ fn docs(out: &mut String, view: &DocsView, generated_by: &str) {
 }
 
 /// One Markdown table row: `| a | b | c |`.
-fn row(out: &mut String, cells: &[&str]) {
+fn row(out: &mut Text, cells: &[&str]) {
     out.push('|');
     for cell in cells {
         out.push(' ');
@@ -323,7 +328,7 @@ fn code(text: &str) -> String {
 }
 
 /// `a, b, c`, or `none`.
-fn listed(out: &mut String, items: impl Iterator<Item = String>) {
+fn listed(out: &mut Text, items: impl Iterator<Item = String>) {
     let mut any = false;
     for (i, item) in items.enumerate() {
         if i > 0 {

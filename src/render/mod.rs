@@ -7,10 +7,12 @@ mod builtin;
 pub mod docs;
 mod registry;
 pub mod schema;
+mod text;
 pub mod views;
 mod yaml_writer;
 
 pub use registry::{TEMPLATE_DIR, Templates};
+pub use text::Text;
 
 use std::collections::BTreeMap;
 
@@ -51,10 +53,11 @@ pub fn render(
     render_with(catalog, templates, sources, kept)
 }
 
-/// An output's text, to be held until every output is rendered: trimmed to its length, which a
-/// grown String can exceed twofold. (`check` compares each text where it is rendered and drops it
-/// at once, so it does not pay for the copy.)
-pub fn kept(_path: &str, mut text: String) -> String {
+/// An output's text, to be held until every output is rendered: one string, trimmed to its
+/// length, which a grown String can exceed twofold. (`check` and `generate` compare or stage
+/// each text where it is rendered and drop it at once, so they do not pay for the copy.)
+fn kept(_path: &str, text: Text) -> String {
+    let mut text = text.into_string();
     text.shrink_to_fit();
     text
 }
@@ -66,7 +69,7 @@ pub fn render_with<T: Send>(
     catalog: &Catalog,
     templates: &Templates,
     sources: &Files,
-    each: impl Fn(&str, String) -> T + Sync,
+    each: impl Fn(&str, Text) -> T + Sync,
 ) -> Result<BTreeMap<String, T>, Vec<Diagnostic>> {
     let generated_by = format!(
         "{GENERATED_MARKER} from {}/ - do not edit.",
@@ -85,15 +88,15 @@ pub fn render_with<T: Send>(
             .map(|(env, data)| {
                 let path = catalog.outputs.place(relative, env);
                 let text = match (&data, templates.interprets(template)) {
-                    (Data::Schema, _) => Ok(schema::render()),
+                    (Data::Schema, _) => Ok(Text::from(schema::render())),
                     (_, false) => Ok(builtin::write(&data, &generated_by, env)),
                     (_, true) => {
                         let context = data.into_context(&generated_by, env);
-                        templates.render(template, context, sources)
+                        templates.render(template, context, sources).map(Text::from)
                     }
                 };
                 let text = match kind {
-                    OutputKind::Docs => text.map(tidy_markdown),
+                    OutputKind::Docs => text.map(Text::tidy_markdown),
                     _ => text,
                 };
                 text.and_then(|text| accept(&path, kind, text, templates))
@@ -268,16 +271,16 @@ fn docs_context(view: &docs::DocsView) -> serde_json::Value {
 fn accept(
     path: &str,
     kind: OutputKind,
-    mut text: String,
+    mut text: Text,
     templates: &Templates,
-) -> Result<String, Diagnostic> {
+) -> Result<Text, Diagnostic> {
     if !text.ends_with('\n') {
         text.push('\n');
     }
     if templates.is_override(template_of(kind))
         && (path.ends_with(".yaml") || path.ends_with(".yml"))
         && let Err(error) = serde_saphyr::from_str_with_options::<serde::de::IgnoredAny>(
-            &text,
+            &text.whole(),
             // Our own output grows with the catalog; the budget guards untrusted input.
             serde_saphyr::options! { budget: None },
         )
@@ -294,66 +297,6 @@ fn accept(
             .help("render YAML data with the `yaml` helper, e.g. `{{yaml externalSecrets indent=2}}`, never by hand"));
     }
     Ok(text)
-}
-
-/// Collapse the blank lines template blocks leave behind.
-fn tidy_markdown(text: String) -> String {
-    if is_tidy(&text) {
-        return text;
-    }
-    // A page of a large catalog runs to many megabytes: lines are moved forward in place rather
-    // than copied into a second page. Only whole characters (trailing white space) and whole
-    // lines are dropped, so the bytes stay UTF-8.
-    let mut bytes = text.into_bytes();
-    let (mut read, mut write, mut blank) = (0, 0, 0);
-    while read < bytes.len() {
-        let end = bytes[read..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(bytes.len(), |i| read + i);
-        let kept =
-            std::str::from_utf8(&bytes[read..end]).map_or(end - read, |line| line.trim_end().len());
-        blank = if kept == 0 { blank + 1 } else { 0 };
-        if blank <= 1 {
-            bytes.copy_within(read..read + kept, write);
-            write += kept;
-            // Only the last line, when nothing before it was dropped, has no room for its break.
-            match bytes.get_mut(write) {
-                Some(byte) => *byte = b'\n',
-                None => bytes.push(b'\n'),
-            }
-            write += 1;
-        }
-        read = end + 1;
-    }
-    while write > 0 && bytes[write - 1] == b'\n' {
-        write -= 1;
-    }
-    bytes.truncate(write);
-    bytes.push(b'\n');
-    String::from_utf8(bytes)
-        .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned())
-}
-
-/// Whether `tidy_markdown` would leave `text` as it is.
-fn is_tidy(text: &str) -> bool {
-    let Some(body) = text.strip_suffix('\n') else {
-        return false;
-    };
-    let mut previous_blank = body.ends_with('\n');
-    if previous_blank {
-        return false;
-    }
-    for line in body.split('\n') {
-        if line.ends_with(char::is_whitespace) {
-            return false;
-        }
-        if line.is_empty() && previous_blank {
-            return false;
-        }
-        previous_blank = line.is_empty();
-    }
-    true
 }
 
 /// Serialise any value as YAML through serde-saphyr, which quotes every string a YAML 1.1 reader
@@ -384,7 +327,7 @@ mod tests {
         let problem = accept(
             "generated/x.yaml",
             OutputKind::Fixtures,
-            "fixtures: [a\n".into(),
+            Text::from("fixtures: [a\n".to_string()),
             &templates,
         )
         .unwrap_err();
@@ -400,10 +343,10 @@ mod tests {
         let fine = accept(
             "generated/x.yaml",
             OutputKind::Fixtures,
-            "a: 1".into(),
+            Text::from("a: 1".to_string()),
             &templates,
         );
-        assert_eq!(fine.unwrap(), "a: 1\n");
+        assert_eq!(fine.unwrap().whole(), "a: 1\n");
         // The key map's template is still the built-in one: its output is taken as rendered.
         assert!(!templates.is_override(template_of(OutputKind::KeyMap)));
     }
@@ -421,10 +364,20 @@ mod tests {
         let repository = crate::compile(&root.join("catalog"), root);
         let synthetic = crate::synthetic::compiled;
         // The platform's own catalog (every output kind, four environments, unmanaged secrets),
-        // and synthetic ones with the graph drawn and left out.
-        for compiled in [repository, synthetic(120), synthetic(300)] {
+        // and synthetic ones with the graph drawn and left out, and one whose docs page is written
+        // in pieces.
+        for compiled in [repository, synthetic(120), synthetic(300), synthetic(1_000)] {
             let catalog = compiled.catalog.as_ref().unwrap();
             let written = render(catalog, &Templates::builtin(), &compiled.files).unwrap();
+            if catalog.secrets.len() == 1_000 {
+                let pieces = render_with(
+                    catalog,
+                    &Templates::builtin(),
+                    &compiled.files,
+                    |_, text| text.pieces().len(),
+                );
+                assert!(pieces.unwrap()["generated/SECRETS.md"] > 1);
+            }
             let interpreted = render(catalog, &Templates::interpreted(), &compiled.files).unwrap();
             assert_eq!(
                 written.keys().collect::<Vec<_>>(),
@@ -455,24 +408,6 @@ mod tests {
             "{}",
             &too_big[..2000]
         );
-    }
-
-    #[test]
-    fn tidy_markdown_collapses_blank_runs_and_trailing_space_and_keeps_tidy_text() {
-        for (text, tidy) in [
-            ("a\n\n\nb  \n", "a\n\nb\n"),
-            ("a\r\nb\n\n", "a\nb\n"),
-            ("a", "a\n"),
-            ("\na\n", "\na\n"),
-            ("a\n\nb\n", "a\n\nb\n"),
-            ("", "\n"),
-            ("\n\n\n", "\n"),
-            ("é \u{3000}\n\n\n\nü\t", "é\n\nü\n"),
-            ("a\n \n\t\n\nb\n\n", "a\n\nb\n"),
-        ] {
-            assert_eq!(tidy_markdown(text.to_string()), tidy, "{text:?}");
-            assert_eq!(is_tidy(text), text == tidy, "{text:?}");
-        }
     }
 
     #[test]

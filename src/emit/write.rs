@@ -1,0 +1,451 @@
+//! `generate`'s half of emit, in two steps. Staging happens on the core that rendered an output:
+//! its path is checked, it is compared with the file on disk, and if it differs it is written to
+//! a temporary file and synced, so no output is held once rendered and the syncs overlap.
+//! Committing happens once every output is staged: each temporary file is renamed into place in
+//! path order, then orphans are removed. Until the first rename nothing on disk has changed, and
+//! a staged file that is never placed is deleted when dropped.
+
+use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::{Comparer, check_inside_root, holds, orphans};
+use crate::diagnostics::Diagnostic;
+use crate::model::OutputPaths;
+
+/// What `generate` did, path by path.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct WriteReport {
+    pub written: Vec<String>,
+    pub unchanged: Vec<String>,
+    pub removed: Vec<String>,
+    /// Files that needed writing or removing but were left exactly as they were, because an
+    /// earlier write failed.
+    pub untouched: Vec<String>,
+}
+
+/// Stages outputs one at a time, from any thread.
+pub struct Stager<'a> {
+    inside: Comparer<'a>,
+    next_temp: AtomicUsize,
+}
+
+/// One output after staging: already what the catalog says, or waiting in a temporary file.
+#[derive(Debug)]
+pub enum Staged {
+    Unchanged,
+    Pending(TempFile),
+}
+
+/// A synced temporary file beside (or above, while its folder does not exist yet) the output it
+/// will replace; deleted when dropped unless it was renamed into place.
+#[derive(Debug)]
+pub struct TempFile {
+    path: PathBuf,
+    placed: bool,
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.placed {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// The prefix of this process's temporary files. Orphan scans skip them while they wait; a
+/// temporary file some killed run left behind carries the header, so it shows up as an orphan.
+fn temp_prefix() -> String {
+    format!(".secretcat-{}-", std::process::id())
+}
+
+pub(super) fn is_own_temp(name: &OsStr) -> bool {
+    let name = name.to_string_lossy();
+    name.starts_with(&temp_prefix()) && name.ends_with(".tmp")
+}
+
+impl<'a> Stager<'a> {
+    pub fn new(root: &'a Path) -> Result<Self, Diagnostic> {
+        Ok(Stager {
+            inside: Comparer::new(root)?,
+            next_temp: AtomicUsize::new(0),
+        })
+    }
+
+    /// Stage the output at `path` (relative to the root) with `content`, given in pieces
+    /// (`render::Text::pieces`).
+    pub fn stage(&self, path: &str, content: &[String]) -> Result<Staged, Diagnostic> {
+        let root = self.inside.root;
+        check_inside_root(root, &self.inside.canonical_root, path)?;
+        let target = root.join(path);
+        let shown = || crate::source::display_path(&target);
+        if holds(&target, content).map_err(|error| Diagnostic::io(&shown(), "read", &error))? {
+            return Ok(Staged::Unchanged);
+        }
+        // The nearest folder that exists: the output's own folders are created only when it is
+        // placed, so a run that fails before then leaves no empty folders behind. Both lie on one
+        // file system, since the folders between them will be created inside it.
+        let mut folder = target.parent().unwrap_or(root);
+        while !folder.is_dir() && folder != root {
+            folder = folder.parent().unwrap_or(root);
+        }
+        let number = self.next_temp.fetch_add(1, Ordering::Relaxed);
+        let temp = TempFile {
+            path: folder.join(format!("{}{number}.tmp", temp_prefix())),
+            placed: false,
+        };
+        let written = std::fs::File::create_new(&temp.path).and_then(|mut file| {
+            for piece in content {
+                file.write_all(piece.as_bytes())?;
+            }
+            file.sync_all()
+        });
+        match written {
+            Ok(()) => Ok(Staged::Pending(temp)),
+            Err(error) => Err(Diagnostic::io(path, "write", &error)),
+        }
+    }
+}
+
+/// Place every staged output and remove orphans. A path that failed to stage fails the whole
+/// run before anything is placed (the first such path, in path order); a failed rename stops
+/// the run there, and the report says which files are new and which were left as they were.
+pub fn commit(
+    root: &Path,
+    staged: BTreeMap<String, Result<Staged, Diagnostic>>,
+    outputs: &OutputPaths<String>,
+) -> Result<WriteReport, (WriteReport, Diagnostic)> {
+    commit_with(root, staged, outputs, &mut place)
+}
+
+/// `commit` with the placing step (temporary file, target) supplied, so tests can make the Nth
+/// rename fail.
+pub fn commit_with(
+    root: &Path,
+    staged: BTreeMap<String, Result<Staged, Diagnostic>>,
+    outputs: &OutputPaths<String>,
+    place: &mut dyn FnMut(&Path, &Path) -> std::io::Result<()>,
+) -> Result<WriteReport, (WriteReport, Diagnostic)> {
+    let mut report = WriteReport::default();
+    if let Some(Err(error)) = staged.values().find(|staged| staged.is_err()) {
+        return Err((report, error.clone()));
+    }
+    let orphaned = match orphans(root, &staged, outputs) {
+        Ok(orphaned) => orphaned,
+        Err(error) => return Err((report, error)),
+    };
+    let mut failure = None;
+    for (path, staged) in staged {
+        let Ok(Staged::Pending(mut temp)) = staged else {
+            report.unchanged.push(path);
+            continue;
+        };
+        if failure.is_some() {
+            report.untouched.push(path);
+            continue;
+        }
+        match place(&temp.path, &root.join(&path)) {
+            Ok(()) => {
+                temp.placed = true;
+                report.written.push(path);
+            }
+            Err(error) => {
+                failure = Some(Diagnostic::io(&path, "write", &error));
+                report.untouched.push(path);
+            }
+        }
+    }
+    for path in orphaned {
+        if failure.is_some() {
+            report.untouched.push(path);
+            continue;
+        }
+        match std::fs::remove_file(root.join(&path)) {
+            Ok(()) => {
+                remove_empty_parents(root, &path, &outputs.dir);
+                report.removed.push(path);
+            }
+            Err(error) => {
+                failure = Some(Diagnostic::io(&path, "remove orphaned output", &error));
+                report.untouched.push(path);
+            }
+        }
+    }
+    match failure {
+        Some(error) => Err((report, error)),
+        None => Ok(report),
+    }
+}
+
+/// Stage every one of `files` (relative path → content), one per core, and commit them: what
+/// `generate` does with outputs it renders as it goes.
+pub fn write(
+    root: &Path,
+    files: &BTreeMap<String, String>,
+    outputs: &OutputPaths<String>,
+) -> Result<WriteReport, (WriteReport, Diagnostic)> {
+    commit(root, stage_all(root, files), outputs)
+}
+
+fn stage_all(
+    root: &Path,
+    files: &BTreeMap<String, String>,
+) -> BTreeMap<String, Result<Staged, Diagnostic>> {
+    let stager = Stager::new(root);
+    let entries: Vec<_> = files.iter().collect();
+    let staged = crate::parallel::map(&entries, |&(path, content)| match &stager {
+        Ok(stager) => stager.stage(path, std::slice::from_ref(content)),
+        Err(error) => Err(error.clone()),
+    });
+    files.keys().cloned().zip(staged).collect()
+}
+
+/// Move a staged file to its output path, creating the folders it needs.
+fn place(temp: &Path, target: &Path) -> std::io::Result<()> {
+    if let Some(folder) = target.parent() {
+        std::fs::create_dir_all(folder)?;
+    }
+    std::fs::rename(temp, target)
+}
+
+/// After removing an orphan, drop the folders it leaves empty, up to (not including) the
+/// output folder: a removed chart bundle should not leave `generated/charts/<bundle>/` behind.
+fn remove_empty_parents(root: &Path, removed: &str, dir: &str) {
+    let stop = Path::new(dir.trim_end_matches('/'));
+    let mut folder = Path::new(removed).parent();
+    while let Some(current) = folder {
+        if current.as_os_str().is_empty() || current == stop || !current.starts_with(stop) {
+            break;
+        }
+        // `remove_dir` fails on a folder that still holds anything, which is what stops us.
+        if std::fs::remove_dir(root.join(current)).is_err() {
+            break;
+        }
+        folder = current.parent();
+    }
+}
+
+/// Replace `path` with `content` so that a reader sees the old file or the new one, never a mix.
+pub fn write_atomic(path: &Path, content: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = dir.join(format!(".{name}.secretcat-{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(content)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emit::compare;
+
+    fn outputs() -> OutputPaths<String> {
+        OutputPaths::DEFAULT.into()
+    }
+
+    /// Every file under `folder`, at any depth, whose name ends in `.tmp`.
+    fn temp_files(folder: &Path) -> Vec<PathBuf> {
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir(folder).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                found.extend(temp_files(&path));
+            } else if path.to_string_lossy().ends_with(".tmp") {
+                found.push(path);
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn a_failed_write_leaves_each_file_old_or_new_and_says_which() {
+        let root = tempfile::tempdir().unwrap();
+        let generated = root.path().join("generated");
+        std::fs::create_dir_all(&generated).unwrap();
+        let mut files = BTreeMap::new();
+        for name in ["a", "b", "c", "d"] {
+            std::fs::write(
+                generated.join(format!("{name}.yaml")),
+                format!("old {name}\n"),
+            )
+            .unwrap();
+            files.insert(format!("generated/{name}.yaml"), format!("new {name}\n"));
+        }
+        let mut renames = 0;
+        let staged = stage_all(root.path(), &files);
+        let result = commit_with(root.path(), staged, &outputs(), &mut |temp, target| {
+            renames += 1;
+            if renames == 3 {
+                return Err(std::io::Error::other("disk full"));
+            }
+            place(temp, target)
+        });
+        let (report, error) = result.unwrap_err();
+        assert_eq!(report.written, ["generated/a.yaml", "generated/b.yaml"]);
+        assert_eq!(report.untouched, ["generated/c.yaml", "generated/d.yaml"]);
+        assert!(error.message.contains("generated/c.yaml") && error.message.contains("disk full"));
+        for (name, expected) in [
+            ("a", "new a\n"),
+            ("b", "new b\n"),
+            ("c", "old c\n"),
+            ("d", "old d\n"),
+        ] {
+            assert_eq!(
+                std::fs::read_to_string(generated.join(format!("{name}.yaml"))).unwrap(),
+                expected
+            );
+        }
+        assert_eq!(temp_files(root.path()), Vec::<PathBuf>::new());
+    }
+
+    #[test]
+    fn a_failed_stage_changes_nothing_and_leaves_no_temporary_file_or_folder() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("generated")).unwrap();
+        std::fs::write(root.path().join("generated/a.yaml"), "old a\n").unwrap();
+        // `generated/b.yaml/x.yaml` cannot be placed while `generated/b.yaml` is a file.
+        std::fs::write(root.path().join("generated/b.yaml"), "old b\n").unwrap();
+        let files = BTreeMap::from([
+            ("generated/a.yaml".to_string(), "new a\n".to_string()),
+            ("generated/b.yaml/x.yaml".to_string(), "x\n".to_string()),
+            ("generated/new/c.yaml".to_string(), "new c\n".to_string()),
+        ]);
+        let (report, error) = write(root.path(), &files, &outputs()).unwrap_err();
+        assert_eq!(report, WriteReport::default());
+        assert!(
+            error.message.contains("to be a folder"),
+            "{}",
+            error.message
+        );
+        let a = std::fs::read_to_string(root.path().join("generated/a.yaml")).unwrap();
+        assert_eq!(a, "old a\n");
+        assert!(!root.path().join("generated/new").exists());
+        assert_eq!(temp_files(root.path()), Vec::<PathBuf>::new());
+    }
+
+    #[test]
+    fn new_folders_are_created_when_their_first_file_is_placed() {
+        let root = tempfile::tempdir().unwrap();
+        let files = BTreeMap::from([
+            ("generated/charts/a/x.yaml".to_string(), "x\n".to_string()),
+            ("generated/y.yaml".to_string(), "y\n".to_string()),
+        ]);
+        let report = write(root.path(), &files, &outputs()).unwrap();
+        assert_eq!(
+            report.written,
+            ["generated/charts/a/x.yaml", "generated/y.yaml"]
+        );
+        for (path, content) in &files {
+            assert_eq!(
+                &std::fs::read_to_string(root.path().join(path)).unwrap(),
+                content
+            );
+        }
+        assert_eq!(temp_files(root.path()), Vec::<PathBuf>::new());
+        let again = write(root.path(), &files, &outputs()).unwrap();
+        assert_eq!(again.unchanged.len(), 2);
+        assert!(again.written.is_empty());
+    }
+
+    #[test]
+    fn a_text_in_pieces_is_written_whole_and_then_found_unchanged() {
+        let root = tempfile::tempdir().unwrap();
+        let stager = Stager::new(root.path()).unwrap();
+        let pieces = [
+            "# a\n".to_string(),
+            "b: 1\n".to_string(),
+            "c: 2\n".to_string(),
+        ];
+        let path = "generated/x.yaml";
+        let staged = stager.stage(path, &pieces).unwrap();
+        assert!(matches!(staged, Staged::Pending(_)));
+        let staged = BTreeMap::from([(path.to_string(), Ok(staged))]);
+        assert_eq!(
+            commit(root.path(), staged, &outputs()).unwrap().written,
+            [path]
+        );
+        let on_disk = std::fs::read_to_string(root.path().join(path)).unwrap();
+        assert_eq!(on_disk, "# a\nb: 1\nc: 2\n");
+        assert!(matches!(stager.stage(path, &pieces), Ok(Staged::Unchanged)));
+        let fewer = &pieces[..2];
+        assert!(matches!(stager.stage(path, fewer), Ok(Staged::Pending(_))));
+    }
+
+    #[test]
+    fn a_temporary_file_left_by_a_killed_run_is_an_orphan() {
+        let root = tempfile::tempdir().unwrap();
+        let generated = root.path().join("generated");
+        std::fs::create_dir_all(&generated).unwrap();
+        let left = generated.join(".secretcat-1-0.tmp");
+        std::fs::write(&left, "# @generated by secretcat from catalog/\n").unwrap();
+        let files = BTreeMap::from([("generated/y.yaml".to_string(), "y\n".to_string())]);
+        let report = write(root.path(), &files, &outputs()).unwrap();
+        assert_eq!(report.removed, ["generated/.secretcat-1-0.tmp"]);
+        assert!(!left.exists());
+        assert_eq!(compare(root.path(), &files, &outputs()).unwrap(), []);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn outputs_never_go_through_links_that_leave_the_root() {
+        let outside = tempfile::tempdir().unwrap();
+        let root = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.path().join("generated")).unwrap();
+        let files = BTreeMap::from([("generated/x.yaml".to_string(), "x: 1\n".to_string())]);
+        let (report, error) = write(root.path(), &files, &outputs()).unwrap_err();
+        assert!(report.written.is_empty());
+        assert!(
+            error
+                .message
+                .contains("leads outside the root through the symbolic link"),
+            "{}",
+            error.message
+        );
+        assert!(
+            std::fs::read_dir(outside.path()).unwrap().next().is_none(),
+            "nothing written outside"
+        );
+
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("generated")).unwrap();
+        std::os::unix::fs::symlink(
+            outside.path().join("target"),
+            root.path().join("generated/x.yaml"),
+        )
+        .unwrap();
+        let (_, error) = write(root.path(), &files, &outputs()).unwrap_err();
+        assert!(
+            error.message.contains("is a symbolic link"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn a_file_where_a_folder_is_needed_is_named() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::write(root.path().join("generated"), "not a folder").unwrap();
+        let files = BTreeMap::from([("generated/x.yaml".to_string(), "x: 1\n".to_string())]);
+        let (_, error) = write(root.path(), &files, &outputs()).unwrap_err();
+        assert!(error.message.contains("needs `"), "{}", error.message);
+        assert!(
+            error.message.contains("to be a folder, but it is a file"),
+            "{}",
+            error.message
+        );
+    }
+}
