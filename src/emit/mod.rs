@@ -230,21 +230,39 @@ fn orphans<V>(
     files: &BTreeMap<String, V>,
     outputs: &OutputPaths<String>,
 ) -> Result<Vec<String>, Diagnostic> {
-    let mut folders: BTreeSet<(PathBuf, bool)> = BTreeSet::new();
+    let mut folders: BTreeSet<(PathBuf, Search)> = BTreeSet::new();
     let dir = outputs.dir.trim_end_matches('/');
     if !dir.is_empty() && dir != "." {
-        folders.insert((PathBuf::from(dir), true));
+        folders.insert((PathBuf::from(dir), Search::Tree));
     }
     for path in files.keys() {
         let parent = Path::new(path)
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_default();
-        folders.insert((parent, false));
+        folders.insert((parent, Search::Folder));
     }
+    // `generate` stages an output whose folder does not exist yet in the nearest folder that
+    // does, which may lie above every folder searched so far.
+    let above: Vec<PathBuf> = folders
+        .iter()
+        .filter(|(folder, _)| !root.join(folder).is_dir())
+        .filter_map(|(folder, _)| {
+            folder
+                .ancestors()
+                .skip(1)
+                .find(|ancestor| root.join(ancestor).is_dir())
+                .map(Path::to_path_buf)
+        })
+        .collect();
+    folders.extend(
+        above
+            .into_iter()
+            .map(|folder| (folder, Search::Temporaries)),
+    );
     let mut found = BTreeSet::new();
-    for (folder, recursive) in folders {
-        scan(root, &folder, recursive, &mut found)?;
+    for (folder, search) in folders {
+        scan(root, &folder, search, &mut found)?;
     }
     Ok(found
         .into_iter()
@@ -252,10 +270,22 @@ fn orphans<V>(
         .collect())
 }
 
+/// How much of a folder `orphans` searches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Search {
+    /// The folder and every folder below it: the output folder.
+    Tree,
+    /// The folder itself: one that holds outputs.
+    Folder,
+    /// Only the temporary files of an earlier `generate`: a folder above outputs whose own
+    /// folders did not exist.
+    Temporaries,
+}
+
 fn scan(
     root: &Path,
     folder: &Path,
-    recursive: bool,
+    search: Search,
     found: &mut BTreeSet<String>,
 ) -> Result<(), Diagnostic> {
     let Ok(entries) = std::fs::read_dir(root.join(folder)) else {
@@ -266,10 +296,12 @@ fn scan(
             continue;
         };
         let relative = folder.join(entry.file_name());
-        if kind.is_dir() && recursive {
-            scan(root, &relative, true, found)?;
+        let name = entry.file_name();
+        if kind.is_dir() && search == Search::Tree {
+            scan(root, &relative, search, found)?;
         } else if kind.is_file()
-            && !write::is_own_temp(&entry.file_name())
+            && !write::is_own_temp(&name)
+            && (search != Search::Temporaries || write::is_temp(&name))
             && has_marker(&entry.path())
         {
             found.insert(relative.to_string_lossy().replace('\\', "/"));
