@@ -1,5 +1,5 @@
 //! Stage 4, emit: compare rendered files with the tree on disk (`check`) or bring the tree in line
-//! (`generate`). Writes are atomic (temp file in the same folder, fsync, rename); only files that
+//! (`generate`, see `write`). Writes are atomic (temporary file, fsync, rename); only files that
 //! carry secretcat's header are ever removed.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -85,21 +85,21 @@ impl<'a> Comparer<'a> {
         if holds_exactly(&full_path, expected) {
             return Ok(None);
         }
-        let expected = expected.concat();
-        Ok(match read_if_exists(&full_path)? {
-            None => Some(Drift::Missing {
+        let Some(actual) = read_if_exists(&full_path)? else {
+            return Ok(Some(Drift::Missing {
                 path: path.to_string(),
-            }),
-            Some(actual) if actual == expected.as_bytes() => None,
-            Some(actual) => {
-                let actual = text_of(actual);
-                Some(Drift::Changed {
-                    path: path.to_string(),
-                    diff: unified_diff(path, &actual, &expected),
-                    line: first_difference(&actual, &expected),
-                })
-            }
-        })
+            }));
+        };
+        let expected = expected.concat();
+        if actual == expected.as_bytes() {
+            return Ok(None);
+        }
+        let actual = text_of(actual);
+        Ok(Some(Drift::Changed {
+            path: path.to_string(),
+            diff: unified_diff(path, &actual, &expected),
+            line: first_difference(&actual, &expected),
+        }))
     }
 }
 
@@ -295,8 +295,8 @@ fn scan(
         let Ok(kind) = entry.file_type() else {
             continue;
         };
-        let relative = folder.join(entry.file_name());
         let name = entry.file_name();
+        let relative = folder.join(&name);
         if kind.is_dir() && search == Search::Tree {
             scan(root, &relative, search, found)?;
         } else if kind.is_file()

@@ -134,16 +134,22 @@ pub fn commit_with(
     place: &mut dyn FnMut(&Path, &Path) -> std::io::Result<()>,
 ) -> Result<WriteReport, (WriteReport, Diagnostic)> {
     let mut report = WriteReport::default();
-    if let Some(Err(error)) = staged.values().find(|staged| staged.is_err()) {
-        return Err((report, error.clone()));
-    }
+    // The first failure in path order; the other staged files are deleted as they are dropped.
+    let staged: BTreeMap<String, Staged> = match staged
+        .into_iter()
+        .map(|(path, staged)| staged.map(|staged| (path, staged)))
+        .collect()
+    {
+        Ok(staged) => staged,
+        Err(error) => return Err((report, error)),
+    };
     let orphaned = match orphans(root, &staged, outputs) {
         Ok(orphaned) => orphaned,
         Err(error) => return Err((report, error)),
     };
     let mut failure = None;
     for (path, staged) in staged {
-        let Ok(Staged::Pending(mut temp)) = staged else {
+        let Staged::Pending(mut temp) = staged else {
             report.unchanged.push(path);
             continue;
         };
