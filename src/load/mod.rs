@@ -2,6 +2,7 @@
 //! `RawCatalog`. Names defined twice and sections outside secretcat.toml are reported here;
 //! cross-references are left to `validate`.
 
+pub mod parse;
 pub mod raw;
 pub mod spanned;
 pub mod table;
@@ -184,7 +185,7 @@ fn read_file(path: &Path, files: &mut Files, diagnostics: &mut Vec<Diagnostic>) 
 }
 
 fn parse_source(id: FileId, files: &Files) -> Result<RawFile, Diagnostic> {
-    toml::from_str::<RawFile>(&files.get(id).text).map_err(|error| {
+    parse::from_str::<RawFile>(&files.get(id).text).map_err(|error| {
         let file = files.get(id);
         let span = file.clamp(error.span().unwrap_or(0..0));
         let spanned = &file.text[span.clone()];
