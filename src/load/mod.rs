@@ -261,7 +261,7 @@ fn insert_all<T>(
     into: &mut BTreeMap<String, Def<T>>,
     kind: &str,
     file: FileId,
-    defs: BTreeMap<Spanned<String>, Spanned<T>>,
+    defs: table::Table<Spanned<T>>,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     for (name, value) in defs {

@@ -2,8 +2,6 @@
 //! types are the user's contract (field names never change) and, through their doc comments, the
 //! JSON Schema editors complete from.
 
-use std::collections::BTreeMap;
-
 use schemars::JsonSchema;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
@@ -30,26 +28,26 @@ pub struct RawFile {
     /// Deployment environments, by name (secretcat.toml only).
     #[serde(default)]
     #[schemars(example = example_environments())]
-    pub environments: BTreeMap<Name, Spanned<RawEnvironment>>,
+    pub environments: Table<Spanned<RawEnvironment>>,
     /// Teams that own keys, secrets and bundles, by the name `owner` fields use. Once any owner
     /// is declared, every owner named anywhere must be declared.
     #[serde(default)]
-    pub owners: BTreeMap<Name, Spanned<RawOwner>>,
+    pub owners: Table<Spanned<RawOwner>>,
     /// Groups of secrets rendered into one values file, by name.
     #[serde(default)]
-    pub bundles: BTreeMap<Name, Spanned<RawBundle>>,
+    pub bundles: Table<Spanned<RawBundle>>,
     /// Where the outputs are written, relative to the repository root (secretcat.toml only).
     pub outputs: Option<Spanned<RawOutputs>>,
     /// Vault KV entries, by path relative to the store mount (`platform-db-url`, `gitlab/tokens/dev`).
     #[serde(default)]
-    pub keys: BTreeMap<Name, Spanned<RawKey>>,
+    pub keys: Table<Spanned<RawKey>>,
     /// Kubernetes Secrets, each produced by one ExternalSecret, by Secret name.
     #[serde(default)]
-    pub secrets: BTreeMap<Name, Spanned<RawSecret>>,
+    pub secrets: Table<Spanned<RawSecret>>,
     /// Kubernetes Secrets that exist without secretcat (made by an operator, cert-manager, a
     /// person), by Secret name, so `verify` accepts workloads that read them.
     #[serde(default)]
-    pub unmanaged_secrets: BTreeMap<Name, Spanned<RawUnmanagedSecret>>,
+    pub unmanaged_secrets: Table<Spanned<RawUnmanagedSecret>>,
 }
 
 /// A Kubernetes Secret that something other than secretcat creates.

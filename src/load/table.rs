@@ -1,10 +1,11 @@
-//! A small TOML table held as a sorted Vec: a key's overrides, a secret's data entries.
+//! A TOML table held as a sorted Vec: a file's keys and secrets, a key's overrides, a secret's data
+//! entries.
 //!
 //! Most of these tables hold one to three entries, and there is one per key or secret. A
 //! `BTreeMap` allocates a node of eleven slots for each, which for 10,000 secrets came to more
-//! memory than the catalog's text six times over; a Vec of exactly the entries does not. Entries
-//! are sorted by name, so everything that walks a table sees them in the order a `BTreeMap`
-//! would give.
+//! memory than the catalog's text six times over; a Vec of exactly the entries does not. The
+//! large tables hold large values, whose empty slots cost most of all. Entries are sorted by
+//! name, so everything that walks a table sees them in the order a `BTreeMap` would give.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -90,7 +91,9 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for Table<V> {
                 f.write_str("a table")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Table<V>, A::Error> {
-                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(64));
+                // A TOML deserializer's hint is the count of entries it already holds, so the
+                // catalog's `keys` and `secrets` tables are allocated once, at their size.
+                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
                 while let Some(entry) = map.next_entry::<Name, V>()? {
                     entries.push(entry);
                 }
