@@ -2,17 +2,18 @@
 //! `RawCatalog`. Names defined twice and sections outside secretcat.toml are reported here;
 //! cross-references are left to `validate`.
 
+pub mod defs;
 pub mod parse;
 pub mod raw;
 pub mod spanned;
 pub mod table;
 
-use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::diagnostics::Diagnostic;
 use crate::source::{FileId, Files, display_path};
+use defs::{Defs, Merger};
 use raw::{RawBundle, RawEnvironment, RawFile, RawKey, RawOutputs, RawOwner, RawSecret, RawStore};
 use spanned::Spanned;
 
@@ -32,12 +33,12 @@ pub struct Def<T> {
 pub struct RawCatalog {
     pub store: Option<(FileId, Spanned<RawStore>)>,
     pub outputs: Option<(FileId, Spanned<RawOutputs>)>,
-    pub environments: BTreeMap<String, Def<RawEnvironment>>,
-    pub owners: BTreeMap<String, Def<RawOwner>>,
-    pub bundles: BTreeMap<String, Def<RawBundle>>,
-    pub keys: BTreeMap<String, Def<RawKey>>,
-    pub secrets: BTreeMap<String, Def<RawSecret>>,
-    pub unmanaged_secrets: BTreeMap<String, Def<raw::RawUnmanagedSecret>>,
+    pub environments: Defs<RawEnvironment>,
+    pub owners: Defs<RawOwner>,
+    pub bundles: Defs<RawBundle>,
+    pub keys: Defs<RawKey>,
+    pub secrets: Defs<RawSecret>,
+    pub unmanaged_secrets: Defs<raw::RawUnmanagedSecret>,
 }
 
 /// Read and merge the catalog in `dir`. Problems go to `diagnostics`; whatever parsed is merged,
@@ -114,12 +115,38 @@ fn merge_all(
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     let parsed = crate::parallel::map(read, |&(id, _)| parse_source(id, files));
+    let parsed_files = || parsed.iter().filter_map(|file| file.as_ref().ok());
+    let count = |section: fn(&RawFile) -> usize| parsed_files().map(section).sum();
+    let mut merging = Merging {
+        environments: Merger::new("environment", count(|f| f.environments.len())),
+        owners: Merger::new("owner", count(|f| f.owners.len())),
+        bundles: Merger::new("bundle", count(|f| f.bundles.len())),
+        keys: Merger::new("key", count(|f| f.keys.len())),
+        secrets: Merger::new("secret", count(|f| f.secrets.len())),
+        unmanaged_secrets: Merger::new("unmanaged secret", count(|f| f.unmanaged_secrets.len())),
+    };
     for (&(id, is_root), parsed) in read.iter().zip(parsed) {
         match parsed {
-            Ok(file) => merge(catalog, id, is_root, file, diagnostics),
+            Ok(file) => merge(catalog, &mut merging, id, is_root, file, diagnostics),
             Err(problem) => diagnostics.push(problem),
         }
     }
+    catalog.environments = merging.environments.finish();
+    catalog.owners = merging.owners.finish();
+    catalog.bundles = merging.bundles.finish();
+    catalog.keys = merging.keys.finish();
+    catalog.secrets = merging.secrets.finish();
+    catalog.unmanaged_secrets = merging.unmanaged_secrets.finish();
+}
+
+/// The named sections of every file merged so far.
+struct Merging {
+    environments: Merger<RawEnvironment>,
+    owners: Merger<RawOwner>,
+    bundles: Merger<RawBundle>,
+    keys: Merger<RawKey>,
+    secrets: Merger<RawSecret>,
+    unmanaged_secrets: Merger<raw::RawUnmanagedSecret>,
 }
 
 fn collect_toml_files(dir: &Path, out: &mut Vec<PathBuf>, diagnostics: &mut Vec<Diagnostic>) {
@@ -195,6 +222,7 @@ fn parse_source(id: FileId, files: &Files) -> Result<RawFile, Diagnostic> {
 
 fn merge(
     catalog: &mut RawCatalog,
+    merging: &mut Merging,
     id: FileId,
     is_root: bool,
     file: RawFile,
@@ -206,13 +234,7 @@ fn merge(
             None => diagnostics.push(Diagnostic::missing_store().at(id, 0..0, "")),
         }
         catalog.outputs = file.outputs.map(|outputs| (id, outputs));
-        insert_all(
-            &mut catalog.environments,
-            "environment",
-            id,
-            file.environments,
-            diagnostics,
-        );
+        merging.environments.add(id, file.environments, diagnostics);
     } else {
         if let Some(store) = &file.store {
             diagnostics.push(Diagnostic::misplaced_section("store").at(id, store.span.clone(), ""));
@@ -232,56 +254,13 @@ fn merge(
             ));
         }
     }
-    insert_all(&mut catalog.owners, "owner", id, file.owners, diagnostics);
-    insert_all(
-        &mut catalog.bundles,
-        "bundle",
-        id,
-        file.bundles,
-        diagnostics,
-    );
-    insert_all(&mut catalog.keys, "key", id, file.keys, diagnostics);
-    insert_all(
-        &mut catalog.unmanaged_secrets,
-        "unmanaged secret",
-        id,
-        file.unmanaged_secrets,
-        diagnostics,
-    );
-    insert_all(
-        &mut catalog.secrets,
-        "secret",
-        id,
-        file.secrets,
-        diagnostics,
-    );
-}
-
-fn insert_all<T>(
-    into: &mut BTreeMap<String, Def<T>>,
-    kind: &str,
-    file: FileId,
-    defs: table::Table<Spanned<T>>,
-    diagnostics: &mut Vec<Diagnostic>,
-) {
-    for (name, value) in defs {
-        if let Some(first) = into.get(&name.value) {
-            diagnostics.push(
-                Diagnostic::duplicate(kind, &name.value)
-                    .at(file, name.span.clone(), "defined again here")
-                    .also(first.file, first.name_span.clone(), "first defined here"),
-            );
-            continue;
-        }
-        into.insert(
-            name.value,
-            Def {
-                file,
-                name_span: name.span,
-                value,
-            },
-        );
-    }
+    merging.owners.add(id, file.owners, diagnostics);
+    merging.bundles.add(id, file.bundles, diagnostics);
+    merging.keys.add(id, file.keys, diagnostics);
+    merging
+        .unmanaged_secrets
+        .add(id, file.unmanaged_secrets, diagnostics);
+    merging.secrets.add(id, file.secrets, diagnostics);
 }
 
 #[cfg(test)]
@@ -315,6 +294,36 @@ mod tests {
         let key = &catalog.keys["b/c"];
         assert_eq!(&files.get(key.file).text[key.name_span.clone()], "\"b/c\"");
         assert_eq!(catalog.keys.len(), 2);
+    }
+
+    #[test]
+    fn a_name_keeps_its_first_definition_and_names_come_out_sorted_across_files() {
+        let (catalog, files, diagnostics) = load_files(&[
+            ("secretcat.toml", ROOT),
+            (
+                "a.toml",
+                "[keys.m]\nfixture = \"first\"\n[keys.z]\nfixture = \"z\"\n",
+            ),
+            (
+                "b.toml",
+                "[keys.m]\nfixture = \"second\"\n[keys.b]\nfixture = \"b\"\n",
+            ),
+            ("c.toml", "[keys.m]\nfixture = \"third\"\n"),
+        ]);
+        let names: Vec<&String> = catalog.keys.names().collect();
+        assert_eq!(names, ["b", "m", "z"]);
+        let kept = &catalog.keys["m"];
+        assert!(files.get(kept.file).display.ends_with("a.toml"));
+        assert_eq!(kept.value.fixture.as_ref().unwrap().value, "first");
+        let repeated_in: Vec<&str> = diagnostics
+            .iter()
+            .map(|d| files.get(d.primary.as_ref().unwrap().file).display.as_str())
+            .collect();
+        assert_eq!(diagnostics.len(), 2);
+        assert!(repeated_in[0].ends_with("b.toml") && repeated_in[1].ends_with("c.toml"));
+        for d in &diagnostics {
+            assert!(files.get(d.secondary[0].file).display.ends_with("a.toml"));
+        }
     }
 
     #[test]

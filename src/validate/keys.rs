@@ -8,13 +8,14 @@ use heck::ToLowerCamelCase;
 use super::{Ctx, names};
 use crate::diagnostics::Diagnostic;
 use crate::load::Def;
+use crate::load::defs::Defs;
 use crate::load::raw::{Charset, RawGenerate, RawKey};
 use crate::load::spanned::Spanned;
 use crate::model::{Environment, Key, KeyOverride, NameMap, Origin, Store, ValueSource};
 
 pub(super) fn compile(
     ctx: &mut Ctx,
-    raw: BTreeMap<String, Def<RawKey>>,
+    raw: Defs<RawKey>,
     store: &Store,
     environments: &BTreeMap<String, Environment>,
 ) -> NameMap<Key> {

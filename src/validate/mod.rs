@@ -11,9 +11,10 @@ mod secrets;
 use std::collections::BTreeMap;
 
 use crate::diagnostics::Diagnostic;
+use crate::load::RawCatalog;
+use crate::load::defs::Defs;
 use crate::load::raw::{BundleKind, RawEnvironment, RawOwner, RawStore, StoreKind};
 use crate::load::spanned::Spanned;
-use crate::load::{Def, RawCatalog};
 use crate::model::{Bundle, Catalog, Environment, Origin, Owner, Store};
 use crate::source::FileId;
 use crate::suggest::closest;
@@ -127,8 +128,8 @@ pub fn validate(
     catalog_dir: String,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Catalog> {
-    let declared_environments: Vec<String> = raw.environments.keys().cloned().collect();
-    let declared_owners: Vec<String> = raw.owners.keys().cloned().collect();
+    let declared_environments: Vec<String> = raw.environments.names().cloned().collect();
+    let declared_owners: Vec<String> = raw.owners.names().cloned().collect();
     let mut ctx = Ctx {
         diagnostics,
         environments: &declared_environments,
@@ -230,7 +231,7 @@ fn compile_store(ctx: &mut Ctx, file: FileId, raw: RawStore) -> Store {
     }
 }
 
-fn compile_owners(ctx: &mut Ctx, raw: BTreeMap<String, Def<RawOwner>>) -> BTreeMap<String, Owner> {
+fn compile_owners(ctx: &mut Ctx, raw: Defs<RawOwner>) -> BTreeMap<String, Owner> {
     raw.into_iter()
         .map(|(name, def)| {
             let spanned = Spanned::new(name.clone(), def.name_span.clone());
@@ -249,7 +250,7 @@ fn compile_owners(ctx: &mut Ctx, raw: BTreeMap<String, Def<RawOwner>>) -> BTreeM
 
 fn compile_unmanaged(
     ctx: &mut Ctx,
-    raw: BTreeMap<String, Def<crate::load::raw::RawUnmanagedSecret>>,
+    raw: Defs<crate::load::raw::RawUnmanagedSecret>,
 ) -> BTreeMap<String, crate::model::UnmanagedSecret> {
     raw.into_iter()
         .map(|(name, def)| {
@@ -314,7 +315,7 @@ pub(crate) struct Mapping {
 
 fn compile_environments(
     ctx: &mut Ctx,
-    raw: BTreeMap<String, Def<RawEnvironment>>,
+    raw: Defs<RawEnvironment>,
     catalog_store: &Store,
 ) -> (BTreeMap<String, Environment>, Vec<Mapping>) {
     let mut mappings = Vec::new();
@@ -382,7 +383,7 @@ pub(crate) type Needs = BTreeMap<String, (FileId, Vec<Spanned<String>>)>;
 
 fn compile_bundles(
     ctx: &mut Ctx,
-    raw: BTreeMap<String, Def<crate::load::raw::RawBundle>>,
+    raw: Defs<crate::load::raw::RawBundle>,
 ) -> (BTreeMap<String, Bundle>, Needs) {
     let mut needs = Needs::new();
     let bundles = raw

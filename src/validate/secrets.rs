@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::{Ctx, names};
 use crate::diagnostics::Diagnostic;
-use crate::load::Def;
+use crate::load::defs::Defs;
 use crate::load::raw::{
     BundleKind, DecodingStrategy, EngineVersion, MergePolicy, RawDataRef, RawSecret,
 };
@@ -15,7 +15,7 @@ use crate::suggest::closest;
 
 pub(super) fn compile(
     ctx: &mut Ctx,
-    raw: BTreeMap<String, Def<RawSecret>>,
+    raw: Defs<RawSecret>,
     store: &Store,
     bundles: &BTreeMap<String, Bundle>,
     keys: &NameMap<Key>,
