@@ -47,10 +47,14 @@ where
     // Large enough that taking a batch costs little next to the work, small enough that both
     // cores stay busy to the end.
     const BATCH: usize = 64;
+    // Fewer items than this per thread are done sooner than another thread pays for itself: it
+    // starts with fresh allocator pages, and the 1,000 keys or secrets of a small catalog take a
+    // few milliseconds on one core (1,000 secrets: 22 MB resident instead of 24 MB, no slower).
+    const ITEMS_PER_THREAD: usize = 2048;
     let items = items.into_iter();
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .min(items.size_hint().0.div_ceil(BATCH));
+        .min(items.size_hint().0.div_ceil(ITEMS_PER_THREAD));
     if threads <= 1 {
         let all: Vec<R> = items.map(work).collect();
         return vec![all].into_iter().flatten();
@@ -118,7 +122,8 @@ mod tests {
 
     #[test]
     fn owned_items_come_back_once_each_in_order() {
-        let items: Vec<String> = (0..300).map(|n| n.to_string()).collect();
+        // Enough items for every core to take some.
+        let items: Vec<String> = (0..10_000).map(|n| n.to_string()).collect();
         let lengths: Vec<_> = map_owned(items.clone(), |item| (item.len(), item)).collect();
         assert_eq!(
             lengths,
@@ -129,7 +134,7 @@ mod tests {
     #[test]
     fn owned_items_from_a_map_keep_its_order_across_many_batches() {
         let items: std::collections::BTreeMap<u64, String> =
-            (0..2_000).map(|n| (n, format!("item {n}"))).collect();
+            (0..10_000).map(|n| (n, format!("item {n}"))).collect();
         // Early batches take longest, so later ones finish first on a multi-core machine.
         let names: Vec<String> = map_owned(items.clone(), |(n, name)| {
             if n % 64 == 0 && n < 256 {
