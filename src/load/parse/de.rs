@@ -106,11 +106,8 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer<'_, 'de> {
         _fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Mismatch> {
-        if is_spanned(name) {
-            let span = self.span.range();
-            return visitor.visit_map(SpannedDeserializer::new(self, span));
-        }
-        self.deserialize_any(visitor)
+        let span = self.span;
+        struct_or_spanned(self, span, name, visitor)
     }
 
     // No catalog type is a serde enum; the toml crate has its own rules for them.
@@ -210,40 +207,20 @@ impl<'de> de::Deserializer<'de> for KeyDeserializer<'_, 'de> {
         visit_text(self.doc, self.key, visitor)
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, Mismatch> {
-        visitor.visit_newtype_struct(self)
-    }
-
     fn deserialize_struct<V: Visitor<'de>>(
         self,
         name: &'static str,
         _fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Mismatch> {
-        if is_spanned(name) {
-            let span = self.span.range();
-            return visitor.visit_map(SpannedDeserializer::new(self, span));
-        }
-        self.deserialize_any(visitor)
+        let span = self.span;
+        struct_or_spanned(self, span, name, visitor)
     }
 
-    // No catalog type keys a table by an enum.
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _variants: &'static [&'static str],
-        _visitor: V,
-    ) -> Result<V::Value, Mismatch> {
-        Err(Mismatch)
-    }
-
+    // Catalog tables are keyed by strings; any other key type is the toml crate's to read.
     serde::forward_to_deserialize_any! {
-        bool u8 u16 u32 u64 u128 i8 i16 i32 i64 i128 f32 f64 char str string seq
-        bytes byte_buf map option unit ignored_any unit_struct tuple_struct tuple identifier
+        bool u8 u16 u32 u64 u128 i8 i16 i32 i64 i128 f32 f64 char str string seq bytes byte_buf
+        map option unit ignored_any unit_struct newtype_struct tuple_struct tuple enum identifier
     }
 }
 
@@ -262,5 +239,23 @@ fn visit_text<'de, V: Visitor<'de>>(
     match doc.text(text) {
         Str::Source(text) => visitor.visit_borrowed_str(text),
         Str::Owned(text) => visitor.visit_str(text),
+    }
+}
+
+/// A struct is read from a table, except `toml::Spanned`, which asks for the span first.
+fn struct_or_spanned<'de, D, V>(
+    deserializer: D,
+    span: Span,
+    name: &'static str,
+    visitor: V,
+) -> Result<V::Value, Mismatch>
+where
+    D: de::Deserializer<'de, Error = Mismatch> + IntoDeserializer<'de, Mismatch>,
+    V: Visitor<'de>,
+{
+    if is_spanned(name) {
+        visitor.visit_map(SpannedDeserializer::new(deserializer, span.range()))
+    } else {
+        deserializer.deserialize_any(visitor)
     }
 }
