@@ -8,7 +8,7 @@ use std::slice;
 use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use serde_spanned::de::{SpannedDeserializer, is_spanned};
 
-use super::tree::{Document, Entry, Item, ROOT, Span, Str, TableId, Text, Value};
+use super::tree::{Document, Entry, Item, ROOT, Span, Str, Text, Value};
 
 /// The value does not fit the type; which way is the toml crate's to say.
 #[derive(Debug)]
@@ -32,21 +32,14 @@ impl de::Error for Mismatch {
 pub fn root<'t, 'a>(doc: &'t Document<'a>) -> ValueDeserializer<'t, 'a> {
     ValueDeserializer {
         doc,
-        value: Borrowed::Table(ROOT),
+        value: Value::Table(ROOT),
         span: Span::default(),
     }
 }
 
-/// A value seen through the document, without copying it out.
-#[derive(Clone, Copy)]
-enum Borrowed {
-    Value(Value),
-    Table(TableId),
-}
-
 pub struct ValueDeserializer<'t, 'a> {
     doc: &'t Document<'a>,
-    value: Borrowed,
+    value: Value,
     span: Span,
 }
 
@@ -54,7 +47,7 @@ impl<'t, 'a> ValueDeserializer<'t, 'a> {
     fn of(doc: &'t Document<'a>, item: &'t Item) -> Self {
         ValueDeserializer {
             doc,
-            value: Borrowed::Value(item.value),
+            value: item.value,
             span: item.span,
         }
     }
@@ -64,28 +57,26 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer<'_, 'de> {
     type Error = Mismatch;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
-        let table = match self.value {
-            Borrowed::Table(table) => table,
-            Borrowed::Value(value) => match value {
-                Value::String(text) => return visit_text(self.doc, text, visitor),
-                Value::Integer(number) => return visitor.visit_i64(number),
-                Value::Boolean(flag) => return visitor.visit_bool(flag),
-                Value::Array(array) => {
-                    let items = self.doc.array(array).items.iter();
-                    return visitor.visit_seq(Items {
-                        doc: self.doc,
-                        items,
-                    });
-                }
-                Value::Table(table) => table,
-            },
-        };
-        let entries = self.doc.table(table).entries.iter();
-        visitor.visit_map(Entries {
-            doc: self.doc,
-            entries,
-            value: None,
-        })
+        match self.value {
+            Value::String(text) => visit_text(self.doc, text, visitor),
+            Value::Integer(number) => visitor.visit_i64(number),
+            Value::Boolean(flag) => visitor.visit_bool(flag),
+            Value::Array(array) => {
+                let items = self.doc.array(array).items.iter();
+                visitor.visit_seq(Items {
+                    doc: self.doc,
+                    items,
+                })
+            }
+            Value::Table(table) => {
+                let entries = self.doc.table(table).entries.iter();
+                visitor.visit_map(Entries {
+                    doc: self.doc,
+                    entries,
+                    value: None,
+                })
+            }
+        }
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
