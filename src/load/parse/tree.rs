@@ -142,7 +142,7 @@ impl<'a> Document<'a> {
             return None;
         }
         let source = Source::new(text);
-        let mut builder = Builder::new(source);
+        let mut builder = Builder::new(text);
         let mut reported = false;
         {
             let mut sink = |_: ParseError| reported = true;
@@ -182,11 +182,11 @@ impl<'a> Document<'a> {
     /// Keep decoded text: as a slice of the source when it is one.
     fn keep(&mut self, decoded: Cow<'a, str>) -> Text {
         if let Cow::Borrowed(text) = &decoded {
-            let start = (text.as_ptr() as usize).wrapping_sub(self.source.as_ptr() as usize);
-            let end = start.wrapping_add(text.len());
             if text.is_empty() {
                 return Text::Source(Span::default());
             }
+            let start = (text.as_ptr() as usize).wrapping_sub(self.source.as_ptr() as usize);
+            let end = start.wrapping_add(text.len());
             if self
                 .source
                 .get(start..end)
@@ -409,7 +409,6 @@ enum Frame {
 }
 
 struct Builder<'a> {
-    source: Source<'a>,
     doc: Document<'a>,
     /// The table key/value pairs outside brackets go to: the root, then the last header's.
     section: TableId,
@@ -424,9 +423,9 @@ struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
-    fn new(source: Source<'a>) -> Builder<'a> {
+    fn new(source: &'a str) -> Builder<'a> {
         let mut doc = Document {
-            source: source.input(),
+            source,
             tables: Vec::new(),
             arrays: Vec::new(),
             owned: Vec::new(),
@@ -435,7 +434,6 @@ impl<'a> Builder<'a> {
         };
         let root = doc.new_table(Origin::default());
         Builder {
-            source,
             doc,
             section: root,
             key: Vec::new(),
@@ -453,8 +451,12 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// The source text of a key or scalar; `None` once the builder has failed.
     fn raw(&self, span: toml_parser::Span, encoding: Option<Encoding>) -> Option<Raw<'a>> {
-        let text = self.source.input().get(span.start()..span.end())?;
+        if self.failed {
+            return None;
+        }
+        let text = self.doc.source.get(span.start()..span.end())?;
         Some(Raw::new_unchecked(text, encoding, span))
     }
 
@@ -595,9 +597,6 @@ impl EventReceiver for Builder<'_> {
         encoding: Option<Encoding>,
         error: &mut dyn ErrorSink,
     ) {
-        if self.failed {
-            return;
-        }
         let Some(raw) = self.raw(span, encoding) else {
             return self.fail(error);
         };
@@ -631,9 +630,6 @@ impl EventReceiver for Builder<'_> {
         encoding: Option<Encoding>,
         error: &mut dyn ErrorSink,
     ) {
-        if self.failed {
-            return;
-        }
         let Some(raw) = self.raw(span, encoding) else {
             return self.fail(error);
         };
