@@ -70,6 +70,9 @@ codes! {
     Usage = "usage", Error, "The command line or catalog location is unusable.";
     NoCatalog = "no-catalog", Error, "The catalog folder has no secretcat.toml.";
     NotUtf8 = "not-utf8", Error, "A catalog file is not valid UTF-8.";
+    UnsafePath = "unsafe-path", Error, "A file to read is not a regular file inside the repository: a symbolic link leading out of it, a path into `.git`, a FIFO, a socket or a device.";
+    InputTooLarge = "input-too-large", Error, "A file to read is larger than secretcat's bound for its kind.";
+    OutputLocked = "output-locked", Error, "Another `secretcat generate` held the output tree's lock for longer than secretcat waits.";
     Syntax = "toml-syntax", Error, "A catalog file is not valid TOML.";
     UnknownField = "unknown-field", Error, "A table holds a field the catalog format does not define.";
     MissingField = "missing-field", Error, "A required field is absent.";
@@ -204,6 +207,38 @@ impl Diagnostic {
         Self::new(Code::NotUtf8, format!("`{path}` is not valid UTF-8"))
             .on_path(path)
             .help("catalog files must be UTF-8 TOML; re-save the file as UTF-8")
+    }
+
+    /// A file secretcat refused to open; `why` names what the path is or points at.
+    pub fn unsafe_path(path: &str, why: &str) -> Self {
+        Self::new(Code::UnsafePath, format!("refusing to read `{path}`: {why}"))
+            .on_path(path)
+            .help("catalog files, templates and outputs must be regular files inside the repository; replace the link or special file with a regular file")
+    }
+
+    pub fn input_too_large(path: &str, size: u64, limit: crate::sandbox::Limit) -> Self {
+        Self::new(
+            Code::InputTooLarge,
+            format!(
+                "`{path}` is {} bytes, more than secretcat reads of a {} ({} bytes); nothing was read from it",
+                size, limit.what, limit.bytes
+            ),
+        )
+        .on_path(path)
+        .help("split the file, or check that it is the file you meant")
+    }
+
+    pub fn output_locked(lock: &str, holder: Option<u32>, seconds: u64) -> Self {
+        let who = match holder {
+            Some(pid) => format!("another secretcat (process {pid})"),
+            None => "another secretcat".to_string(),
+        };
+        Self::new(
+            Code::OutputLocked,
+            format!("{who} held the lock `{lock}` on the output tree for {seconds} s; nothing was written"),
+        )
+        .on_path(lock)
+        .help("wait for the other run to finish and run again; a lock left by a killed run is released by the operating system, so a holder that stays is a live process")
     }
 
     pub fn not_a_file(path: &str) -> Self {

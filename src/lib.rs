@@ -13,6 +13,7 @@ pub mod model;
 pub mod parallel;
 pub mod render;
 pub mod report;
+pub mod sandbox;
 pub mod source;
 pub mod suggest;
 pub mod synthetic;
@@ -50,7 +51,7 @@ impl Compiled {
 pub fn compile(catalog_dir: &Path, root: &Path) -> Compiled {
     let mut files = Files::default();
     let mut diagnostics = Vec::new();
-    let raw = load::load(catalog_dir, &mut files, &mut diagnostics);
+    let raw = load::load_in(catalog_dir, root, &mut files, &mut diagnostics);
     finish(raw, files, diagnostics, catalog_label(catalog_dir, root))
 }
 

@@ -12,6 +12,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::diagnostics::Diagnostic;
+use crate::sandbox::{self, EntryKind, Refusal, Root};
 use crate::source::{FileId, Files, display_path};
 use defs::{Defs, Merger};
 use raw::{RawBundle, RawEnvironment, RawFile, RawKey, RawOutputs, RawOwner, RawSecret, RawStore};
@@ -41,9 +42,20 @@ pub struct RawCatalog {
     pub unmanaged_secrets: Defs<raw::RawUnmanagedSecret>,
 }
 
-/// Read and merge the catalog in `dir`. Problems go to `diagnostics`; whatever parsed is merged,
-/// so one run reports the errors of every file.
+/// Read and merge the catalog in `dir`, reading nothing outside it. Problems go to
+/// `diagnostics`; whatever parsed is merged, so one run reports the errors of every file.
 pub fn load(dir: &Path, files: &mut Files, diagnostics: &mut Vec<Diagnostic>) -> RawCatalog {
+    load_in(dir, dir, files, diagnostics)
+}
+
+/// `load`, reading nothing outside `root` (the repository) when the catalog lies inside it, and
+/// nothing outside the catalog folder when it does not: links may point anywhere inside.
+pub fn load_in(
+    dir: &Path,
+    root: &Path,
+    files: &mut Files,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> RawCatalog {
     let mut catalog = RawCatalog::default();
     let shown = display_path(dir);
     match std::fs::metadata(dir) {
@@ -63,21 +75,156 @@ pub fn load(dir: &Path, files: &mut Files, diagnostics: &mut Vec<Diagnostic>) ->
             return catalog;
         }
     }
-    let root = dir.join(ROOT_FILE);
-    if !root.exists() {
-        diagnostics.push(Diagnostic::no_catalog(&shown));
-        return catalog;
+    let (sandbox, within) = match confine(dir, root) {
+        Ok(confined) => confined,
+        Err(error) => {
+            diagnostics.push(Diagnostic::io(&shown, "open catalog folder", &error));
+            return catalog;
+        }
+    };
+    let walk = Walk {
+        sandbox: &sandbox,
+        within: &within,
+        dir,
+    };
+    let root_file = Path::new(ROOT_FILE);
+    match sandbox.kind(&within.join(root_file)) {
+        Ok(_) => {}
+        Err(Refusal::Missing) => {
+            diagnostics.push(Diagnostic::no_catalog(&shown));
+            return catalog;
+        }
+        // Reported when the file is read.
+        Err(_) => {}
     }
     let mut paths = Vec::new();
-    collect_toml_files(dir, &mut paths, diagnostics);
+    let mut visited: Vec<PathBuf> = std::fs::canonicalize(dir).into_iter().collect();
+    walk.collect(Path::new(""), &mut paths, &mut visited, diagnostics);
     // Path order keeps diagnostics stable; the merged model does not depend on it.
     paths.sort();
+    paths.dedup();
     let read: Vec<(FileId, bool)> = paths
         .iter()
-        .filter_map(|path| read_file(path, files, diagnostics).map(|id| (id, *path == root)))
+        .filter_map(|path| walk.read(path, files, diagnostics).map(|id| (id, path == root_file)))
         .collect();
     merge_all(&mut catalog, &read, files, diagnostics);
     catalog
+}
+
+/// The folder reads are confined to, held open, and the catalog's place inside it.
+fn confine(dir: &Path, root: &Path) -> std::io::Result<(Root, PathBuf)> {
+    let canonical_dir = std::fs::canonicalize(dir)?;
+    if let Ok(canonical_root) = std::fs::canonicalize(root)
+        && let Ok(within) = canonical_dir.strip_prefix(&canonical_root)
+    {
+        return Ok((Root::open(root)?, within.to_path_buf()));
+    }
+    Ok((Root::open(dir)?, PathBuf::new()))
+}
+
+/// Finding and reading the catalog's files through the confining folder.
+struct Walk<'a> {
+    sandbox: &'a Root,
+    /// The catalog folder, relative to the sandbox.
+    within: &'a Path,
+    /// The catalog folder as the user named it, for the paths files are shown by.
+    dir: &'a Path,
+}
+
+impl Walk<'_> {
+    /// Every `*.toml` below `folder` (relative to the catalog), folders named `*.toml`
+    /// included: reading them reports them. `visited` holds the folders on the way here, after
+    /// links, so a link to a folder above cannot loop.
+    fn collect(
+        &self,
+        folder: &Path,
+        out: &mut Vec<PathBuf>,
+        visited: &mut Vec<PathBuf>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) {
+        let names = match self.sandbox.list(&self.within.join(folder)) {
+            Ok(names) => names,
+            Err(refusal) => {
+                let shown = display_path(&self.dir.join(folder));
+                diagnostics.push(refusal.diagnostic(&shown, "read folder"));
+                return;
+            }
+        };
+        for name in names {
+            if name.to_string_lossy().starts_with('.') {
+                continue;
+            }
+            let relative = folder.join(&name);
+            let is_toml = relative.extension().is_some_and(|e| e == "toml");
+            match self.sandbox.kind(&self.within.join(&relative)) {
+                Ok(EntryKind::Folder) if is_toml => out.push(relative),
+                Ok(EntryKind::Folder) => {
+                    let resolved = std::fs::canonicalize(self.dir.join(&relative)).ok();
+                    if resolved.as_ref().is_some_and(|r| visited.contains(r)) {
+                        continue;
+                    }
+                    visited.extend(resolved.clone());
+                    self.collect(&relative, out, visited, diagnostics);
+                    if resolved.is_some() {
+                        visited.pop();
+                    }
+                }
+                Ok(_) if is_toml => out.push(relative),
+                Ok(_) => {}
+                // A link out of the repository is reported whatever its name: it may stand
+                // for a folder of fragments that would otherwise vanish without a word.
+                Err(refusal @ (Refusal::Outside { .. } | Refusal::InGit { .. })) => {
+                    let shown = display_path(&self.dir.join(&relative));
+                    diagnostics.push(refusal.diagnostic(&shown, "read"));
+                }
+                Err(refusal) if is_toml => {
+                    let shown = display_path(&self.dir.join(&relative));
+                    diagnostics.push(refusal.diagnostic(&shown, "read"));
+                }
+                Err(_) => {}
+            }
+        }
+    }
+
+    /// Read one catalog file (relative to the catalog) into the registry; `None` (with a
+    /// diagnostic) when it cannot or may not be read.
+    fn read(
+        &self,
+        relative: &Path,
+        files: &mut Files,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Option<FileId> {
+        let path = self.dir.join(relative);
+        let shown = display_path(&path);
+        let inside = self.within.join(relative);
+        if let Ok(EntryKind::Folder) = self.sandbox.kind(&inside) {
+            diagnostics.push(Diagnostic::not_a_file(&shown));
+            return None;
+        }
+        let bytes = match self.sandbox.read(&inside, sandbox::CATALOG_FILE) {
+            Ok(bytes) => bytes,
+            Err(refusal) => {
+                diagnostics.push(refusal.diagnostic(&shown, "read"));
+                return None;
+            }
+        };
+        let text = match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(error) => {
+                // Show the file up to the bad byte, which is valid text, and point at that byte.
+                let offset = error.utf8_error().valid_up_to();
+                let text = String::from_utf8_lossy(error.as_bytes()).into_owned();
+                let id = files.add(&path, text);
+                diagnostics.push(Diagnostic::not_utf8(&shown).at(
+                    id,
+                    offset..offset + 1,
+                    "first byte that is not UTF-8",
+                ));
+                return None;
+            }
+        };
+        Some(files.add(&path, text))
+    }
 }
 
 /// Load a catalog held in memory: (path, text) pairs, the root file being the one whose path is
@@ -147,68 +294,6 @@ struct Merging {
     keys: Merger<RawKey>,
     secrets: Merger<RawSecret>,
     unmanaged_secrets: Merger<raw::RawUnmanagedSecret>,
-}
-
-fn collect_toml_files(dir: &Path, out: &mut Vec<PathBuf>, diagnostics: &mut Vec<Diagnostic>) {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(error) => {
-            diagnostics.push(Diagnostic::io(&display_path(dir), "read folder", &error));
-            return;
-        }
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let name = entry.file_name();
-        if name.to_string_lossy().starts_with('.') {
-            continue;
-        }
-        // `metadata` follows symlinks: a linked file is read, a linked folder is descended into
-        // only when it is a real folder, which cannot loop.
-        let is_toml = path.extension().is_some_and(|e| e == "toml");
-        match (entry.file_type(), std::fs::metadata(&path)) {
-            // A folder named like a catalog file is reported by `parse_file`.
-            (Ok(kind), _) if kind.is_dir() && is_toml => out.push(path),
-            (Ok(kind), _) if kind.is_dir() => collect_toml_files(&path, out, diagnostics),
-            (_, Ok(_)) if is_toml => out.push(path),
-            (_, Err(error)) if is_toml => {
-                diagnostics.push(Diagnostic::io(&display_path(&path), "read", &error));
-            }
-            _ => {}
-        }
-    }
-}
-
-/// Read one catalog file into the registry; `None` (with a diagnostic) when it cannot be read.
-fn read_file(path: &Path, files: &mut Files, diagnostics: &mut Vec<Diagnostic>) -> Option<FileId> {
-    let shown = display_path(path);
-    if path.is_dir() {
-        diagnostics.push(Diagnostic::not_a_file(&shown));
-        return None;
-    }
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(error) => {
-            diagnostics.push(Diagnostic::io(&shown, "read", &error));
-            return None;
-        }
-    };
-    let text = match String::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(error) => {
-            // Show the file up to the bad byte, which is valid text, and point at that byte.
-            let offset = error.utf8_error().valid_up_to();
-            let text = String::from_utf8_lossy(error.as_bytes()).into_owned();
-            let id = files.add(path, text);
-            diagnostics.push(Diagnostic::not_utf8(&shown).at(
-                id,
-                offset..offset + 1,
-                "first byte that is not UTF-8",
-            ));
-            return None;
-        }
-    };
-    Some(files.add(path, text))
 }
 
 fn parse_source(id: FileId, files: &Files) -> Result<RawFile, Diagnostic> {
