@@ -153,17 +153,14 @@ impl Root {
             .open_with(&resolved, &options)
             .map_err(Refusal::Io)?
             .into_std();
-        read_regular(file, limit)
+        read_opened(file, limit)
     }
 
     /// What kind of thing `relative` is once links inside the root are followed: a folder, a
     /// file, or a refusal (a link out of the root, a path into `.git`).
     pub fn kind(&self, relative: &Path) -> Result<EntryKind, Refusal> {
         let resolved = self.resolve(relative)?;
-        let meta = self
-            .dir
-            .symlink_metadata(&resolved)
-            .map_err(Refusal::Io)?;
+        let meta = self.dir.symlink_metadata(&resolved).map_err(Refusal::Io)?;
         Ok(if meta.is_dir() {
             EntryKind::Folder
         } else if meta.is_file() {
@@ -267,7 +264,7 @@ pub fn read_named(path: &Path, limit: Limit) -> Result<Vec<u8>, Refusal> {
         Err(error) => return Err(Refusal::Io(error)),
     }
     let file = std::fs::File::open(path).map_err(Refusal::Io)?;
-    read_regular(file, limit)
+    read_opened(file, limit)
 }
 
 /// Read all of `input` (stdin), refusing more than `limit` bytes.
@@ -275,8 +272,8 @@ pub fn read_stream(input: impl Read, limit: Limit) -> Result<Vec<u8>, Refusal> {
     read_bounded(input, None, limit)
 }
 
-/// Read an opened file if it is a regular file of at most `limit` bytes.
-fn read_regular(file: std::fs::File, limit: Limit) -> Result<Vec<u8>, Refusal> {
+/// Read an opened file if it is a regular file, at most `limit` bytes of it.
+pub fn read_opened(file: std::fs::File, limit: Limit) -> Result<Vec<u8>, Refusal> {
     let meta = file.metadata().map_err(Refusal::Io)?;
     if !meta.is_file() {
         return Err(Refusal::NotRegular {
@@ -371,9 +368,16 @@ mod tests {
         std::fs::write(outside.path().join("secret"), "TOKEN").unwrap();
         let (dir, root) = root_with(&[("catalog/a.toml", "a = 1")]);
         symlink("a.toml", dir.path().join("catalog/b.toml")).unwrap();
-        symlink(outside.path().join("secret"), dir.path().join("catalog/c.toml")).unwrap();
+        symlink(
+            outside.path().join("secret"),
+            dir.path().join("catalog/c.toml"),
+        )
+        .unwrap();
         symlink(outside.path(), dir.path().join("catalog/team")).unwrap();
-        assert_eq!(root.read(Path::new("catalog/b.toml"), LIMIT).unwrap(), b"a = 1");
+        assert_eq!(
+            root.read(Path::new("catalog/b.toml"), LIMIT).unwrap(),
+            b"a = 1"
+        );
         for (path, through) in [
             ("catalog/c.toml", "catalog/c.toml"),
             ("catalog/team/secret", "catalog/team"),
@@ -381,7 +385,10 @@ mod tests {
             match root.read(Path::new(path), LIMIT) {
                 Err(Refusal::Outside { link, target }) => {
                     assert!(link.ends_with(through), "{path}: {link}");
-                    assert!(target.starts_with(outside.path().to_str().unwrap()), "{target}");
+                    assert!(
+                        target.starts_with(outside.path().to_str().unwrap()),
+                        "{target}"
+                    );
                 }
                 other => panic!("{path}: {other:?}"),
             }
@@ -423,11 +430,15 @@ mod tests {
         );
         assert!(matches!(
             root.read(Path::new("pipe.toml"), LIMIT),
-            Err(Refusal::NotRegular { kind: "a named pipe (FIFO)" })
+            Err(Refusal::NotRegular {
+                kind: "a named pipe (FIFO)"
+            })
         ));
         assert!(matches!(
             read_named(&fifo, LIMIT),
-            Err(Refusal::NotRegular { kind: "a named pipe (FIFO)" })
+            Err(Refusal::NotRegular {
+                kind: "a named pipe (FIFO)"
+            })
         ));
         assert!(matches!(
             root.read(Path::new("big"), LIMIT),
@@ -437,7 +448,9 @@ mod tests {
         // A device behind a link the user named is not read either.
         assert!(matches!(
             read_named(Path::new("/dev/zero"), LIMIT),
-            Err(Refusal::NotRegular { kind: "a character device" })
+            Err(Refusal::NotRegular {
+                kind: "a character device"
+            })
         ));
         // A stream longer than the bound stops at the bound.
         let endless = std::io::repeat(b'x');

@@ -115,6 +115,11 @@ fn compile_and_render<T: Send>(
 }
 
 pub(super) fn generate(catalog_dir: &Path, root: &Path, console: &mut Console) -> Outcome {
+    // One generate at a time, and no check while it runs: held until this function returns.
+    let _lock = match emit::OutputLock::exclusive(root, emit::LOCK_WAIT) {
+        Ok(lock) => lock,
+        Err(error) => return refuse(console, &crate::source::Files::default(), &[error]),
+    };
     // Each output is staged where it was rendered (written to a synced temporary file if it
     // differs from the file on disk), so neither the texts nor the syncs wait for the others.
     let stager = emit::Stager::new(root);
@@ -193,6 +198,14 @@ pub(super) fn check(
     env: Option<&str>,
     console: &mut Console,
 ) -> Outcome {
+    // A generate placing files would look like drift half-way: wait until it is done.
+    let _lock = match emit::OutputLock::shared(root, emit::LOCK_WAIT) {
+        Ok(lock) => lock,
+        Err(error) => {
+            print_error(console, &crate::source::Files::default(), &error);
+            return Outcome::Error;
+        }
+    };
     // Each output is compared with the file on disk where it was rendered, and only the verdict
     // is kept.
     let comparer = emit::Comparer::new(root);

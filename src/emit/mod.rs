@@ -1,16 +1,25 @@
 //! Stage 4, emit: compare rendered files with the tree on disk (`check`) or bring the tree in line
 //! (`generate`, see `write`). Writes are atomic (temporary file, fsync, rename); only files that
-//! carry secretcat's header are ever removed.
+//! carry secretcat's header, and temporary files of secretcat's, are ever removed.
+//!
+//! Every path below the root is walked from the root's handle one folder at a time without
+//! following links (`folders`), so an output never lands outside the root, whatever a pull
+//! request or another process puts on the way.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
+use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 
 use crate::diagnostics::Diagnostic;
 use crate::model::OutputPaths;
 use crate::render::GENERATED_MARKER;
+use crate::sandbox::Root;
 
+mod folders;
+mod lock;
 mod write;
+use folders::{Existing, existing, reach};
+pub use lock::{LOCK_FILE, LOCK_WAIT, OutputLock};
 pub use write::{Staged, Stager, WriteReport, commit, commit_with, write, write_atomic};
 
 /// How one output path differs from what the catalog produces.
@@ -60,7 +69,7 @@ pub fn compare(
 /// held whole, rendered or read.
 pub struct Comparer<'a> {
     root: &'a Path,
-    canonical_root: PathBuf,
+    handle: Root,
 }
 
 /// What `Comparer::compare` found for one output: nothing, drift, or a path it may not read.
@@ -68,27 +77,43 @@ pub type Verdict = Result<Option<Drift>, Diagnostic>;
 
 impl<'a> Comparer<'a> {
     pub fn new(root: &'a Path) -> Result<Self, Diagnostic> {
-        let canonical_root = std::fs::canonicalize(root).map_err(|error| {
+        let handle = Root::open(root).map_err(|error| {
             Diagnostic::io(&crate::source::display_path(root), "open root", &error)
         })?;
-        Ok(Comparer {
-            root,
-            canonical_root,
-        })
+        Ok(Comparer { root, handle })
     }
 
     /// The drift of `path` (relative to the root) against the `expected` content, given in
     /// pieces (`render::Text::pieces`), if any.
     pub fn compare(&self, path: &str, expected: &[String]) -> Verdict {
-        check_inside_root(self.root, &self.canonical_root, path)?;
-        let full_path = self.root.join(path);
-        if holds_exactly(&full_path, expected) {
+        let missing = || {
+            Ok(Some(Drift::Missing {
+                path: path.to_string(),
+            }))
+        };
+        let reached = reach(&self.handle, path)?;
+        let Some(folder) = reached.whole() else {
+            return missing();
+        };
+        let Existing::File(mut file) = existing(folder, path)? else {
+            return missing();
+        };
+        let shown = || crate::source::display_path(&self.root.join(path));
+        if holds(&mut file, expected).map_err(|e| Diagnostic::io(&shown(), "read", &e))? {
             return Ok(None);
         }
-        let Some(actual) = read_if_exists(&full_path)? else {
-            return Ok(Some(Drift::Missing {
-                path: path.to_string(),
-            }));
+        file.rewind()
+            .map_err(|e| Diagnostic::io(&shown(), "read", &e))?;
+        let actual = match crate::sandbox::read_opened(file, crate::sandbox::OUTPUT_ON_DISK) {
+            Ok(actual) => actual,
+            Err(crate::sandbox::Refusal::TooLarge { size, .. }) => {
+                return Ok(Some(Drift::Changed {
+                    path: path.to_string(),
+                    diff: format!("(the file on disk is {size} bytes, too large to show a diff)\n"),
+                    line: 1,
+                }));
+            }
+            Err(refusal) => return Err(refusal.diagnostic(&shown(), "read")),
         };
         let expected = expected.concat();
         if actual == expected.as_bytes() {
@@ -113,7 +138,9 @@ pub fn drift(
     if let Some(Err(error)) = verdicts.values().find(|verdict| verdict.is_err()) {
         return Err(error.clone());
     }
-    let orphaned = orphans(root, &verdicts, outputs)?;
+    let handle = Root::open(root)
+        .map_err(|e| Diagnostic::io(&crate::source::display_path(root), "open root", &e))?;
+    let orphaned = orphans(&handle, &verdicts, outputs)?;
     let mut drift: Vec<Drift> = verdicts
         .into_values()
         .filter_map(|verdict| verdict.ok().flatten())
@@ -123,66 +150,9 @@ pub fn drift(
     Ok(drift)
 }
 
-/// Refuse an output path that would lead outside the root through a symbolic link, that is a
-/// link itself, or that runs through a file where a folder is needed.
-fn check_inside_root(root: &Path, canonical_root: &Path, relative: &str) -> Result<(), Diagnostic> {
-    let mut current = root.to_path_buf();
-    let components: Vec<_> = Path::new(relative).components().collect();
-    for (i, component) in components.iter().enumerate() {
-        current.push(component);
-        let last = i + 1 == components.len();
-        let Ok(meta) = std::fs::symlink_metadata(&current) else {
-            return Ok(());
-        };
-        let shown = crate::source::display_path(&current);
-        if meta.file_type().is_symlink() {
-            if last {
-                return Err(Diagnostic::invalid_output_path(
-                    relative,
-                    "is a symbolic link; secretcat never writes through links",
-                )
-                .on_path(shown));
-            }
-            let target = std::fs::canonicalize(&current).unwrap_or_default();
-            if !target.starts_with(canonical_root) {
-                return Err(Diagnostic::invalid_output_path(
-                    relative,
-                    &format!("leads outside the root through the symbolic link `{shown}`"),
-                )
-                .on_path(shown));
-            }
-        } else if !last && !meta.is_dir() {
-            return Err(Diagnostic::invalid_output_path(
-                relative,
-                &format!("needs `{shown}` to be a folder, but it is a file"),
-            )
-            .on_path(shown));
-        } else if last && meta.is_dir() {
-            return Err(Diagnostic::invalid_output_path(
-                relative,
-                "is a folder on disk; remove it or change the output path",
-            )
-            .on_path(shown));
-        }
-    }
-    Ok(())
-}
-
-/// Whether the file at `path` holds exactly the `expected` pieces, read a block at a time: an
-/// up-to-date output (the common case) is never held in memory twice. Anything else, an
-/// unreadable file included, is left to the caller, which reads the whole file to say what
-/// differs.
-fn holds_exactly(path: &Path, expected: &[String]) -> bool {
-    holds(path, expected).unwrap_or(false)
-}
-
-/// `holds_exactly`, telling a missing file (`false`) from one that cannot be read.
-fn holds(path: &Path, expected: &[String]) -> std::io::Result<bool> {
-    let mut file = match std::fs::File::open(path) {
-        Ok(file) => file,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(error) => return Err(error),
-    };
+/// Whether `file` holds exactly the `expected` pieces, read a block at a time: an up-to-date
+/// output (the common case) is never held in memory twice.
+fn holds(file: &mut std::fs::File, expected: &[String]) -> std::io::Result<bool> {
     let expected_len: usize = expected.iter().map(String::len).sum();
     if file.metadata()?.len() != u64::try_from(expected_len).unwrap_or(u64::MAX) {
         return Ok(false);
@@ -205,28 +175,16 @@ fn holds(path: &Path, expected: &[String]) -> std::io::Result<bool> {
     Ok(file.read(&mut [0])? == 0)
 }
 
-/// The bytes at `path`, `None` when nothing is there.
-fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>, Diagnostic> {
-    match std::fs::read(path) {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(error) => Err(Diagnostic::io(
-            &crate::source::display_path(path),
-            "read",
-            &error,
-        )),
-    }
-}
-
 /// A file on disk as text for a diff; bytes that are not UTF-8 show as U+FFFD.
 fn text_of(bytes: Vec<u8>) -> String {
     String::from_utf8(bytes)
         .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned())
 }
 
-/// Files under the output folders that carry secretcat's header but are not produced any more.
+/// Files under the output folders that carry secretcat's header, and temporary files of
+/// secretcat's, that the catalog does not produce (any more).
 fn orphans<V>(
-    root: &Path,
+    root: &Root,
     files: &BTreeMap<String, V>,
     outputs: &OutputPaths<String>,
 ) -> Result<Vec<String>, Diagnostic> {
@@ -246,13 +204,10 @@ fn orphans<V>(
     // does, which may lie above every folder searched so far.
     let above: Vec<PathBuf> = folders
         .iter()
-        .filter(|(folder, _)| !root.join(folder).is_dir())
         .filter_map(|(folder, _)| {
-            folder
-                .ancestors()
-                .skip(1)
-                .find(|ancestor| root.join(ancestor).is_dir())
-                .map(Path::to_path_buf)
+            let depth = folders::depth_reached(root, folder);
+            let components = folder.components().count();
+            (depth < components).then(|| folder.components().take(depth).collect())
         })
         .collect();
     folders.extend(
@@ -262,7 +217,7 @@ fn orphans<V>(
     );
     let mut found = BTreeSet::new();
     for (folder, search) in folders {
-        scan(root, &folder, search, &mut found)?;
+        scan(root, &folder, search, &mut found);
     }
     Ok(found
         .into_iter()
@@ -282,44 +237,46 @@ enum Search {
     Temporaries,
 }
 
-fn scan(
-    root: &Path,
-    folder: &Path,
-    search: Search,
-    found: &mut BTreeSet<String>,
-) -> Result<(), Diagnostic> {
-    let Ok(entries) = std::fs::read_dir(root.join(folder)) else {
-        return Ok(());
+/// Collect the orphans of `folder`. A folder that is missing, or that a link stands for, holds
+/// none: secretcat never writes there.
+fn scan(root: &Root, folder: &Path, search: Search, found: &mut BTreeSet<String>) {
+    let Some(handle) = folders::open(root, folder) else {
+        return;
+    };
+    let Ok(entries) = handle.entries() else {
+        return;
     };
     for entry in entries.flatten() {
+        // The entry's own type: a link is neither a folder nor a file here.
         let Ok(kind) = entry.file_type() else {
             continue;
         };
         let name = entry.file_name();
         let relative = folder.join(&name);
         if kind.is_dir() && search == Search::Tree {
-            scan(root, &relative, search, found)?;
-        } else if kind.is_file()
-            && !write::is_own_temp(&name)
-            && (search != Search::Temporaries || write::is_temp(&name))
-            && has_marker(&entry.path())
-        {
-            found.insert(relative.to_string_lossy().replace('\\', "/"));
+            scan(root, &relative, search, found);
+        } else if kind.is_file() && !write::is_own_temp(&name) {
+            // A temporary file is known by its name alone, whatever a template wrote into it;
+            // no other run is live while this one holds the output lock.
+            let orphan = write::is_temp(&name)
+                || (search != Search::Temporaries && has_marker(&handle, &name));
+            if orphan {
+                found.insert(relative.to_string_lossy().replace('\\', "/"));
+            }
         }
     }
-    Ok(())
 }
 
-/// Whether the first lines of a file carry secretcat's header.
-pub fn has_marker(path: &Path) -> bool {
-    let mut head = [0u8; 512];
-    let Ok(mut file) = std::fs::File::open(path) else {
+/// Whether the first lines of the file `name` in `folder` carry secretcat's header.
+fn has_marker(folder: &cap_std::fs::Dir, name: &std::ffi::OsStr) -> bool {
+    let Some(file) = folders::open_file(folder, Path::new(name)) else {
         return false;
     };
-    let Ok(read) = file.read(&mut head) else {
+    let mut head = Vec::with_capacity(512);
+    if file.take(512).read_to_end(&mut head).is_err() {
         return false;
-    };
-    let head = String::from_utf8_lossy(&head[..read]);
+    }
+    let head = String::from_utf8_lossy(&head);
     head.lines()
         .take(3)
         .any(|line| line.contains(GENERATED_MARKER))

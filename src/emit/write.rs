@@ -9,11 +9,17 @@ use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::{Comparer, check_inside_root, holds, orphans};
+use cap_fs_ext::{FollowSymlinks, OpenOptionsFollowExt};
+use cap_std::fs::OpenOptions;
+
+use super::folders::{self, Existing, existing, reach, reach_creating};
+use super::{Comparer, holds, orphans};
 use crate::diagnostics::Diagnostic;
 use crate::model::OutputPaths;
+use crate::sandbox::Root;
 
 /// What `generate` did, path by path.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -29,7 +35,9 @@ pub struct WriteReport {
 /// Stages outputs one at a time, from any thread.
 pub struct Stager<'a> {
     inside: Comparer<'a>,
-    next_temp: AtomicUsize,
+    /// The root's handle, shared with every temporary file so each can be placed or removed
+    /// through it.
+    handle: Arc<Root>,
 }
 
 /// One output after staging: already what the catalog says, or waiting in a temporary file.
@@ -43,70 +51,113 @@ pub enum Staged {
 /// will replace; deleted when dropped unless it was renamed into place.
 #[derive(Debug)]
 pub struct TempFile {
-    path: PathBuf,
+    root: Arc<Root>,
+    /// The folder it is in, relative to the root.
+    folder: PathBuf,
+    name: String,
     placed: bool,
 }
 
 impl Drop for TempFile {
     fn drop(&mut self) {
-        if !self.placed {
-            let _ = std::fs::remove_file(&self.path);
+        if !self.placed
+            && let Some(folder) = folders::open(&self.root, &self.folder)
+        {
+            let _ = folder.remove_file(&self.name);
         }
     }
 }
 
-/// The prefix of this process's temporary files. Orphan scans skip them while they wait; a
-/// temporary file some killed run left behind carries the header, so it shows up as an orphan.
-fn temp_prefix() -> String {
-    format!(".secretcat-{}-", std::process::id())
+/// The beginning of every temporary file's name; with the process id and a number after it and
+/// `.tmp` at the end, the name alone says a file is secretcat's.
+const TEMP_PREFIX: &str = ".secretcat-";
+
+/// The prefix of this process's temporary files. Orphan scans skip them while they wait; any
+/// other run's are left over from a killed run, since only one run holds the output lock.
+fn own_temp_prefix() -> String {
+    format!("{TEMP_PREFIX}{}-", std::process::id())
 }
 
-/// Whether `name` is a temporary file of any `generate`, this one or an earlier one.
+/// Whether `name` is a temporary file of any secretcat run, this one or an earlier one:
+/// `.secretcat-<pid>-<n>.tmp`.
 pub(super) fn is_temp(name: &OsStr) -> bool {
     let name = name.to_string_lossy();
-    name.starts_with(".secretcat-") && name.ends_with(".tmp")
+    let Some(middle) = name
+        .strip_prefix(TEMP_PREFIX)
+        .and_then(|rest| rest.strip_suffix(".tmp"))
+    else {
+        return false;
+    };
+    let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    middle
+        .split_once('-')
+        .is_some_and(|(pid, number)| digits(pid) && digits(number))
+}
+
+/// A name for a new temporary file of this process, unique within it.
+fn temp_name() -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let number = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("{}{number}.tmp", own_temp_prefix())
 }
 
 pub(super) fn is_own_temp(name: &OsStr) -> bool {
-    is_temp(name) && name.to_string_lossy().starts_with(&temp_prefix())
+    is_temp(name) && name.to_string_lossy().starts_with(&own_temp_prefix())
 }
 
 impl<'a> Stager<'a> {
     pub fn new(root: &'a Path) -> Result<Self, Diagnostic> {
+        let inside = Comparer::new(root)?;
+        let handle = Root::open(root)
+            .map_err(|e| Diagnostic::io(&crate::source::display_path(root), "open root", &e))?;
         Ok(Stager {
-            inside: Comparer::new(root)?,
-            next_temp: AtomicUsize::new(0),
+            inside,
+            handle: Arc::new(handle),
         })
     }
 
     /// Stage the output at `path` (relative to the root) with `content`, given in pieces
     /// (`render::Text::pieces`).
     pub fn stage(&self, path: &str, content: &[String]) -> Result<Staged, Diagnostic> {
-        let root = self.inside.root;
-        check_inside_root(root, &self.inside.canonical_root, path)?;
-        let target = root.join(path);
-        let shown = || crate::source::display_path(&target);
-        if holds(&target, content).map_err(|error| Diagnostic::io(&shown(), "read", &error))? {
-            return Ok(Staged::Unchanged);
-        }
+        let shown = || crate::source::display_path(&self.inside.root.join(path));
         // The nearest folder that exists: the output's own folders are created only when it is
         // placed, so a run that fails before then leaves no empty folders behind. Both lie on one
         // file system, since the folders between them will be created inside it.
-        let mut folder = target.parent().unwrap_or(root);
-        while !folder.is_dir() && folder != root {
-            folder = folder.parent().unwrap_or(root);
+        let reached = reach(&self.handle, path)?;
+        let mut permissions = None;
+        if let Some(folder) = reached.whole()
+            && let Existing::File(mut file) = existing(folder, path)?
+        {
+            if holds(&mut file, content).map_err(|e| Diagnostic::io(&shown(), "read", &e))? {
+                return Ok(Staged::Unchanged);
+            }
+            // A replaced output keeps the mode its owner gave it.
+            permissions = file.metadata().ok().map(|meta| meta.permissions());
         }
-        let number = self.next_temp.fetch_add(1, Ordering::Relaxed);
         let temp = TempFile {
-            path: folder.join(format!("{}{number}.tmp", temp_prefix())),
+            root: Arc::clone(&self.handle),
+            folder: reached.reached(),
+            name: temp_name(),
             placed: false,
         };
-        let written = std::fs::File::create_new(&temp.path).and_then(|mut file| {
-            for piece in content {
-                file.write_all(piece.as_bytes())?;
-            }
-            file.sync_all()
-        });
+        let mut options = OpenOptions::new();
+        options
+            .write(true)
+            .create_new(true)
+            .follow(FollowSymlinks::No);
+        let written = reached
+            .dir
+            .open_with(&temp.name, &options)
+            .map(cap_std::fs::File::into_std)
+            .and_then(|mut file| {
+                for piece in content {
+                    file.write_all(piece.as_bytes())?;
+                }
+                if let Some(permissions) = permissions {
+                    file.set_permissions(permissions)?;
+                }
+                file.sync_all()
+            });
         match written {
             Ok(()) => Ok(Staged::Pending(temp)),
             Err(error) => Err(Diagnostic::io(path, "write", &error)),
@@ -125,13 +176,15 @@ pub fn commit(
     commit_with(root, staged, outputs, &mut place)
 }
 
-/// `commit` with the placing step (temporary file, target) supplied, so tests can make the Nth
-/// rename fail.
+/// The step that puts one staged file in place (the root, the file, the output's path).
+pub type Place<'a> = dyn FnMut(&Root, &TempFile, &str) -> Result<(), Diagnostic> + 'a;
+
+/// `commit` with the placing step supplied, so tests can make the Nth rename fail.
 pub fn commit_with(
     root: &Path,
     staged: BTreeMap<String, Result<Staged, Diagnostic>>,
     outputs: &OutputPaths<String>,
-    place: &mut dyn FnMut(&Path, &Path) -> std::io::Result<()>,
+    place: &mut Place,
 ) -> Result<WriteReport, (WriteReport, Diagnostic)> {
     let mut report = WriteReport::default();
     // The first failure in path order; the other staged files are deleted as they are dropped.
@@ -143,7 +196,14 @@ pub fn commit_with(
         Ok(staged) => staged,
         Err(error) => return Err((report, error)),
     };
-    let orphaned = match orphans(root, &staged, outputs) {
+    let handle = match Root::open(root) {
+        Ok(handle) => handle,
+        Err(error) => {
+            let shown = crate::source::display_path(root);
+            return Err((report, Diagnostic::io(&shown, "open root", &error)));
+        }
+    };
+    let orphaned = match orphans(&handle, &staged, outputs) {
         Ok(orphaned) => orphaned,
         Err(error) => return Err((report, error)),
     };
@@ -157,13 +217,13 @@ pub fn commit_with(
             report.untouched.push(path);
             continue;
         }
-        match place(&temp.path, &root.join(&path)) {
+        match place(&handle, &temp, &path) {
             Ok(()) => {
                 temp.placed = true;
                 report.written.push(path);
             }
             Err(error) => {
-                failure = Some(Diagnostic::io(&path, "write", &error));
+                failure = Some(error);
                 report.untouched.push(path);
             }
         }
@@ -173,13 +233,13 @@ pub fn commit_with(
             report.untouched.push(path);
             continue;
         }
-        match std::fs::remove_file(root.join(&path)) {
+        match remove(&handle, &path) {
             Ok(()) => {
-                remove_empty_parents(root, &path, &outputs.dir);
+                remove_empty_parents(&handle, &path, &outputs.dir);
                 report.removed.push(path);
             }
             Err(error) => {
-                failure = Some(Diagnostic::io(&path, "remove orphaned output", &error));
+                failure = Some(error);
                 report.untouched.push(path);
             }
         }
@@ -213,48 +273,86 @@ fn stage_all(
     files.keys().cloned().zip(staged).collect()
 }
 
-/// Move a staged file to its output path, creating the folders it needs.
-fn place(temp: &Path, target: &Path) -> std::io::Result<()> {
-    if let Some(folder) = target.parent() {
-        std::fs::create_dir_all(folder)?;
-    }
-    std::fs::rename(temp, target)
+/// Move a staged file to its output path, creating the folders it needs. Both folders are
+/// walked afresh from the root, without links, right before the rename: a folder swapped for a
+/// link since staging stops the run instead of sending the file through it.
+fn place(root: &Root, temp: &TempFile, path: &str) -> Result<(), Diagnostic> {
+    let from = folders::open(root, &temp.folder).ok_or_else(|| {
+        let gone = std::io::Error::other(format!(
+            "the folder `{}` of its temporary file was replaced or removed during the run",
+            root.shown(&temp.folder)
+        ));
+        Diagnostic::io(path, "write", &gone)
+    })?;
+    let to = reach_creating(root, path)?;
+    let name = Path::new(path).file_name().unwrap_or(OsStr::new(""));
+    from.rename(&temp.name, &to, name)
+        .map_err(|error| Diagnostic::io(path, "write", &error))
+}
+
+/// Remove the output file `path`; a link in its place or on its way is left alone.
+fn remove(root: &Root, path: &str) -> Result<(), Diagnostic> {
+    let reached = reach(root, path)?;
+    let Some(folder) = reached.whole() else {
+        return Ok(());
+    };
+    let name = Path::new(path).file_name().unwrap_or(OsStr::new(""));
+    folder
+        .remove_file(name)
+        .map_err(|error| Diagnostic::io(path, "remove orphaned output", &error))
 }
 
 /// After removing an orphan, drop the folders it leaves empty, up to (not including) the
 /// output folder: a removed chart bundle should not leave `generated/charts/<bundle>/` behind.
-fn remove_empty_parents(root: &Path, removed: &str, dir: &str) {
+fn remove_empty_parents(root: &Root, removed: &str, dir: &str) {
     let stop = Path::new(dir.trim_end_matches('/'));
     let mut folder = Path::new(removed).parent();
     while let Some(current) = folder {
         if current.as_os_str().is_empty() || current == stop || !current.starts_with(stop) {
             break;
         }
+        let parent = current.parent().unwrap_or(Path::new(""));
+        let (Some(handle), Some(name)) = (folders::open(root, parent), current.file_name()) else {
+            break;
+        };
         // `remove_dir` fails on a folder that still holds anything, which is what stops us.
-        if std::fs::remove_dir(root.join(current)).is_err() {
+        if handle.remove_dir(name).is_err() {
             break;
         }
-        folder = current.parent();
+        folder = Some(parent);
     }
 }
 
-/// Replace `path` with `content` so that a reader sees the old file or the new one, never a mix.
+/// Replace `path` with `content` so that a reader sees the old file or the new one, never a mix,
+/// through a handle on its folder: a link at `path` is replaced, not followed.
 pub fn write_atomic(path: &Path, content: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
     std::fs::create_dir_all(dir)?;
+    let folder = cap_std::fs::Dir::open_ambient_dir(dir, cap_std::ambient_authority())?;
     let name = path
         .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = dir.join(format!(".{name}.secretcat-{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&temp)?;
-        file.write_all(content)?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
-    })();
+        .ok_or_else(|| std::io::Error::other("no file name"))?;
+    let temp = temp_name();
+    let mut options = OpenOptions::new();
+    options
+        .write(true)
+        .create_new(true)
+        .follow(FollowSymlinks::No);
+    let result = folder
+        .open_with(&temp, &options)
+        .map(cap_std::fs::File::into_std)
+        .and_then(|mut file| {
+            file.write_all(content)?;
+            file.sync_all()
+        })
+        .and_then(|()| folder.rename(&temp, &folder, name));
     if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
+        let _ = folder.remove_file(&temp);
     }
     result
 }
@@ -298,12 +396,13 @@ mod tests {
         }
         let mut renames = 0;
         let staged = stage_all(root.path(), &files);
-        let result = commit_with(root.path(), staged, &outputs(), &mut |temp, target| {
+        let result = commit_with(root.path(), staged, &outputs(), &mut |root, temp, path| {
             renames += 1;
             if renames == 3 {
-                return Err(std::io::Error::other("disk full"));
+                let full = std::io::Error::other("disk full");
+                return Err(Diagnostic::io(path, "write", &full));
             }
-            place(temp, target)
+            place(root, temp, path)
         });
         let (report, error) = result.unwrap_err();
         assert_eq!(report.written, ["generated/a.yaml", "generated/b.yaml"]);
@@ -440,9 +539,7 @@ mod tests {
         let (report, error) = write(root.path(), &files, &outputs()).unwrap_err();
         assert!(report.written.is_empty());
         assert!(
-            error
-                .message
-                .contains("leads outside the root through the symbolic link"),
+            error.message.contains("goes through the symbolic link"),
             "{}",
             error.message
         );

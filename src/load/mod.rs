@@ -105,7 +105,10 @@ pub fn load_in(
     paths.dedup();
     let read: Vec<(FileId, bool)> = paths
         .iter()
-        .filter_map(|path| walk.read(path, files, diagnostics).map(|id| (id, path == root_file)))
+        .filter_map(|path| {
+            walk.read(path, files, diagnostics)
+                .map(|id| (id, path == root_file))
+        })
         .collect();
     merge_all(&mut catalog, &read, files, diagnostics);
     catalog

@@ -11,6 +11,7 @@ use handlebars::{
 
 use super::{TEMPLATES, to_yaml};
 use crate::diagnostics::Diagnostic;
+use crate::sandbox::{self, Refusal, Root};
 use crate::source::{FileId, Files, display_path};
 use crate::suggest::closest;
 
@@ -34,7 +35,7 @@ pub struct Templates {
 impl Templates {
     /// Register the built-in templates, each replaced by `root/templates/<name>` when present.
     pub fn load(root: &Path, files: &mut Files) -> Result<Templates, Vec<Diagnostic>> {
-        Self::with_overrides(Some(&root.join(TEMPLATE_DIR)), files, false)
+        Self::with_overrides(Some(root), files, false)
     }
 
     /// The built-in templates only.
@@ -53,7 +54,7 @@ impl Templates {
     /// through handlebars: their Rust writers need no parse, which took a third of a
     /// 100-secret `check`.
     fn with_overrides(
-        dir: Option<&Path>,
+        root: Option<&Path>,
         files: &mut Files,
         interpret_builtins: bool,
     ) -> Result<Templates, Vec<Diagnostic>> {
@@ -64,42 +65,61 @@ impl Templates {
         registry.register_helper("md", Box::new(markdown_helper));
         let mut problems = Vec::new();
         let known: Vec<&str> = TEMPLATES.iter().map(|(name, _)| *name).collect();
-        if let Some(Ok(entries)) = dir.map(std::fs::read_dir) {
-            let mut names: Vec<String> = entries
-                .flatten()
-                .filter(|e| e.path().is_file())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|name| name.ends_with(".hbs") && !known.contains(&name.as_str()))
-                .collect();
-            names.sort();
-            for name in names {
-                let help = match closest(&name, known.iter().copied()) {
-                    Some(best) => format!(
-                        "did you mean `{best}`? overridable templates: {}",
-                        known.join(", ")
-                    ),
-                    None => format!("overridable templates: {}", known.join(", ")),
-                };
-                problems.push(
-                    Diagnostic::unknown_template(&format!("{TEMPLATE_DIR}/{name}")).help(help),
-                );
+        // Overrides are read through the root's handle: a template that is a link out of the
+        // repository, a FIFO or a huge file is refused like a catalog file.
+        let sandbox = root.and_then(|root| Root::open(root).ok());
+        let folder = Path::new(TEMPLATE_DIR);
+        let names = match sandbox.as_ref().map(|sandbox| sandbox.list(folder)) {
+            None | Some(Err(Refusal::Missing)) => Vec::new(),
+            Some(Ok(names)) => names,
+            Some(Err(refusal)) => {
+                let shown = sandbox
+                    .as_ref()
+                    .map(|s| s.shown(folder))
+                    .unwrap_or_default();
+                problems.push(refusal.diagnostic(&shown, "read folder"));
+                Vec::new()
             }
+        };
+        let unknown = names
+            .iter()
+            .map(|name| name.to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".hbs") && !known.contains(&name.as_str()));
+        for name in unknown {
+            let help = match closest(&name, known.iter().copied()) {
+                Some(best) => format!(
+                    "did you mean `{best}`? overridable templates: {}",
+                    known.join(", ")
+                ),
+                None => format!("overridable templates: {}", known.join(", ")),
+            };
+            problems
+                .push(Diagnostic::unknown_template(&format!("{TEMPLATE_DIR}/{name}")).help(help));
         }
         let mut origins = BTreeMap::new();
         for (name, builtin) in TEMPLATES {
-            let path = dir.map(|dir| dir.join(name));
-            let (text, origin) = match path.as_deref().map(std::fs::read_to_string) {
-                Some(Ok(text)) => {
-                    let path = path.as_deref().unwrap_or(Path::new(name));
-                    let id = files.add(path, text.clone());
-                    (text, Origin::Override(id, display_path(path)))
+            let relative = folder.join(name);
+            let read = sandbox
+                .as_ref()
+                .map(|sandbox| (sandbox.read(&relative, sandbox::TEMPLATE), sandbox));
+            let (text, origin) = match read {
+                Some((Ok(bytes), sandbox)) => {
+                    let path = sandbox.path().join(&relative);
+                    let Ok(text) = String::from_utf8(bytes) else {
+                        problems.push(Diagnostic::template(
+                            &display_path(&path),
+                            "is not valid UTF-8",
+                        ));
+                        continue;
+                    };
+                    let id = files.add(&path, text.clone());
+                    (text, Origin::Override(id, display_path(&path)))
                 }
-                Some(Err(error)) if error.kind() != std::io::ErrorKind::NotFound => {
-                    let shown = path.as_deref().map(display_path).unwrap_or_default();
-                    problems.push(Diagnostic::io(&shown, "read template", &error));
+                Some((Err(Refusal::Missing), _)) | None => (builtin.to_string(), Origin::Builtin),
+                Some((Err(refusal), sandbox)) => {
+                    problems.push(refusal.diagnostic(&sandbox.shown(&relative), "read template"));
                     continue;
                 }
-                _ => (builtin.to_string(), Origin::Builtin),
             };
             let parsed = matches!(origin, Origin::Override(..)) || interpret_builtins;
             if parsed && let Err(error) = registry.register_template_string(name, text) {
