@@ -40,6 +40,8 @@ pub struct RawCatalog {
     pub keys: Defs<RawKey>,
     pub secrets: Defs<RawSecret>,
     pub unmanaged_secrets: Defs<raw::RawUnmanagedSecret>,
+    /// Where the catalog folder lies below the root, when it does: no output may land there.
+    pub within_root: Option<PathBuf>,
 }
 
 /// Read and merge the catalog in `dir`, reading nothing outside it. Problems go to
@@ -82,6 +84,9 @@ pub fn load_in(
             return catalog;
         }
     };
+    if sandbox.path() == root {
+        catalog.within_root = Some(within.clone());
+    }
     let walk = Walk {
         sandbox: &sandbox,
         within: &within,

@@ -141,7 +141,13 @@ pub fn validate(
     let (environments, mappings) = compile_environments(&mut ctx, raw.environments, &store);
     let (mut bundles, needs) = compile_bundles(&mut ctx, raw.bundles);
     guardrails::order_bundles(&mut ctx, &mut bundles, needs, &store);
-    let outputs = outputs::compile(&mut ctx, raw.outputs, &bundles, &environments);
+    let outputs = outputs::compile(
+        &mut ctx,
+        raw.outputs,
+        &bundles,
+        &environments,
+        raw.within_root.as_deref(),
+    );
     let mut keys = keys::compile(&mut ctx, raw.keys, &store, &environments);
     let secrets = secrets::compile(&mut ctx, raw.secrets, &store, &bundles, &keys);
 

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::Range;
+use std::path::Path;
 
 use super::Ctx;
 use crate::diagnostics::{Code, Diagnostic};
@@ -15,6 +16,7 @@ pub(super) fn compile(
     raw: Option<(FileId, Spanned<RawOutputs>)>,
     bundles: &BTreeMap<String, Bundle>,
     environments: &BTreeMap<String, Environment>,
+    catalog_within_root: Option<&Path>,
 ) -> OutputPaths<String> {
     let defaults = OutputPaths::DEFAULT;
     let (file, raw) = match raw {
@@ -103,6 +105,10 @@ pub(super) fn compile(
         }
     }
     let before = ctx.diagnostics.len();
+    report_protected(ctx, &everywhere, file, &spans, catalog_within_root);
+    if ctx.diagnostics.len() > before {
+        return outputs;
+    }
     report_collisions(ctx, once, file, &spans, bundles);
     if ctx.diagnostics.len() == before {
         report_collisions(ctx, everywhere, file, &spans, bundles);
@@ -111,6 +117,89 @@ pub(super) fn compile(
 }
 
 type Producers<'a> = BTreeMap<String, Vec<(OutputKind, Option<&'a str>)>>;
+
+/// Outputs that would land where secretcat reads its own input or git reads configuration and
+/// hooks: a pull request's `[outputs]` must not be able to rewrite `.git/config`, the catalog or
+/// a template. One error per `[outputs]` field, at its first such path.
+fn report_protected(
+    ctx: &mut Ctx,
+    producers: &Producers,
+    file: Option<FileId>,
+    spans: &BTreeMap<&str, Range<usize>>,
+    catalog: Option<&Path>,
+) {
+    let mut reported = std::collections::BTreeSet::new();
+    for (path, producers) in producers {
+        let Some((why, help)) = protected_place(path, catalog) else {
+            continue;
+        };
+        let (kind, _) = producers[0];
+        let field = field_of(kind);
+        // The folder all outputs share is the likelier culprit when it is the protected place.
+        let culprit = match protected_place(&format!("{}/x", path_dir(path)), catalog) {
+            Some(_) if spans.contains_key("dir") && !spans.contains_key(field) => "dir",
+            _ => field,
+        };
+        if !reported.insert(culprit) {
+            continue;
+        }
+        let mut diagnostic = Diagnostic::invalid_output_path(path, &why).help(help);
+        if let (Some(file), Some(span)) = (file, spans.get(culprit)) {
+            diagnostic = diagnostic.at(file, span.clone(), "this pattern");
+        }
+        ctx.push(diagnostic);
+    }
+}
+
+fn path_dir(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(dir, _)| dir)
+}
+
+/// Why an expanded output path is in a protected place, and what to do instead.
+fn protected_place(path: &str, catalog: Option<&Path>) -> Option<(String, &'static str)> {
+    let segments: Vec<&str> = path.split('/').collect();
+    let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+    let help = "outputs belong in a folder of their own, such as `generated`";
+    if segments
+        .iter()
+        .any(|s| crate::sandbox::is_git(std::ffi::OsStr::new(s)))
+    {
+        return Some((
+            "lands inside `.git/`, where git reads its configuration and hooks".into(),
+            help,
+        ));
+    }
+    if segments.len() > 1 && same(segments[0], crate::render::TEMPLATE_DIR) {
+        return Some((
+            format!(
+                "lands inside `{}/`, where secretcat reads its templates",
+                crate::render::TEMPLATE_DIR
+            ),
+            help,
+        ));
+    }
+    let catalog = catalog?;
+    let catalog: Vec<String> = catalog
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let inside =
+        segments.len() > catalog.len() && catalog.iter().zip(&segments).all(|(a, b)| same(a, b));
+    // With the catalog at the root itself, only what would be read back as a catalog file is
+    // its own: every `*.toml`.
+    let read_back = catalog.is_empty() && path.ends_with(".toml");
+    if (inside && !catalog.is_empty()) || read_back {
+        let shown = match catalog.is_empty() {
+            true => "the catalog".to_string(),
+            false => format!("the catalog folder `{}/`", catalog.join("/")),
+        };
+        return Some((
+            format!("lands inside {shown}, which secretcat reads as its input"),
+            help,
+        ));
+    }
+    None
+}
 
 fn report_collisions(
     ctx: &mut Ctx,

@@ -74,8 +74,11 @@ pub fn connect(
     let token = match args.token_file {
         Some(path) => {
             let shown = crate::source::display_path(path);
-            let text = std::fs::read_to_string(path)
-                .map_err(|error| Diagnostic::io(&shown, "read the token file", &error))?;
+            let bytes = crate::sandbox::read_named(path, crate::sandbox::TOKEN_FILE)
+                .map_err(|refusal| refusal.diagnostic(&shown, "read the token file"))?;
+            let text = String::from_utf8(bytes).map_err(|_| {
+                Diagnostic::usage(format!("token file `{shown}` is not valid UTF-8"))
+            })?;
             Token::new(&text).ok_or_else(|| {
                 Diagnostic::usage(format!(
                     "token file `{shown}` holds no token: it is empty, or holds more than one line or characters a token cannot have"

@@ -1,10 +1,10 @@
 //! Reading the inputs of `verify` (and `import`): files, folders and stdin, as UTF-8 text.
 
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use super::Manifest;
 use crate::diagnostics::Diagnostic;
+use crate::sandbox::{self, EntryKind, Refusal, Root};
 use crate::source::display_path;
 
 /// File name endings read from a folder (explicitly named files are read whatever their name).
@@ -17,13 +17,9 @@ pub(super) fn read_inputs(inputs: &[PathBuf]) -> Result<Vec<Manifest>, Vec<Diagn
     let mut problems = Vec::new();
     for input in inputs {
         if input.as_os_str() == "-" {
-            let mut bytes = Vec::new();
-            match std::io::stdin().lock().read_to_end(&mut bytes) {
-                Ok(_) => push_text("-".into(), bytes, &mut manifests, &mut problems),
-                Err(error) => problems.push(Diagnostic::invalid_manifest(
-                    "-",
-                    &format!("stdin cannot be read ({error})"),
-                )),
+            match sandbox::read_stream(std::io::stdin().lock(), sandbox::MANIFEST) {
+                Ok(bytes) => push_text("-".into(), bytes, &mut manifests, &mut problems),
+                Err(refusal) => problems.push(refused("-", refusal)),
             }
             continue;
         }
@@ -31,8 +27,15 @@ pub(super) fn read_inputs(inputs: &[PathBuf]) -> Result<Vec<Manifest>, Vec<Diagn
         match std::fs::metadata(input) {
             Err(error) => problems.push(Diagnostic::invalid_manifest(&shown, &unreadable(&error))),
             Ok(meta) if meta.is_dir() => {
+                let folder = match Root::open(input) {
+                    Ok(folder) => folder,
+                    Err(error) => {
+                        problems.push(Diagnostic::invalid_manifest(&shown, &unreadable(&error)));
+                        continue;
+                    }
+                };
                 let mut files = Vec::new();
-                walk_folder(input, &mut files, &mut problems);
+                walk_folder(&folder, Path::new(""), &mut files, &mut problems);
                 if files.is_empty() {
                     problems.push(Diagnostic::invalid_manifest(
                         &shown,
@@ -41,7 +44,11 @@ pub(super) fn read_inputs(inputs: &[PathBuf]) -> Result<Vec<Manifest>, Vec<Diagn
                 }
                 files.sort();
                 for file in files {
-                    read_file(&file, &mut manifests, &mut problems);
+                    let shown = folder.shown(&file);
+                    match folder.read(&file, sandbox::MANIFEST) {
+                        Ok(bytes) => push_text(shown, bytes, &mut manifests, &mut problems),
+                        Err(refusal) => problems.push(refused(&shown, refusal)),
+                    }
                 }
             }
             Ok(_) => read_file(input, &mut manifests, &mut problems),
@@ -54,11 +61,21 @@ pub(super) fn read_inputs(inputs: &[PathBuf]) -> Result<Vec<Manifest>, Vec<Diagn
     }
 }
 
+/// A file the user named: followed wherever it links, but read only if it is a regular file.
 fn read_file(path: &Path, manifests: &mut Vec<Manifest>, problems: &mut Vec<Diagnostic>) {
     let shown = display_path(path);
-    match std::fs::read(path) {
+    match sandbox::read_named(path, sandbox::MANIFEST) {
         Ok(bytes) => push_text(shown, bytes, manifests, problems),
-        Err(error) => problems.push(Diagnostic::invalid_manifest(&shown, &unreadable(&error))),
+        Err(refusal) => problems.push(refused(&shown, refusal)),
+    }
+}
+
+/// A refused read as the manifest problem it is.
+fn refused(shown: &str, refusal: Refusal) -> Diagnostic {
+    match refusal {
+        Refusal::Missing => Diagnostic::invalid_manifest(shown, "no such file or folder"),
+        Refusal::Io(error) => Diagnostic::invalid_manifest(shown, &unreadable(&error)),
+        other => other.diagnostic(shown, "read"),
     }
 }
 
@@ -94,43 +111,42 @@ fn push_text(
     }
 }
 
-/// The manifests below `dir`. Names starting with `.` are skipped (as in the catalog folder), and
-/// so are symbolic links to folders, which could loop.
-fn walk_folder(dir: &Path, files: &mut Vec<PathBuf>, problems: &mut Vec<Diagnostic>) {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(error) => {
-            problems.push(Diagnostic::invalid_manifest(
-                &display_path(dir),
-                &format!("the folder cannot be read ({error})"),
-            ));
+/// The manifests below `folder` (relative to the named folder `root`). Names starting with `.`
+/// are skipped (as in the catalog folder); a link is followed only while it stays inside the
+/// named folder, and a link to a folder above cannot loop.
+fn walk_folder(
+    root: &Root,
+    folder: &Path,
+    files: &mut Vec<PathBuf>,
+    problems: &mut Vec<Diagnostic>,
+) {
+    let names = match root.list(folder) {
+        Ok(names) => names,
+        Err(refusal) => {
+            problems.push(refused(&root.shown(folder), refusal));
             return;
         }
     };
-    for entry in entries {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(error) => {
-                problems.push(Diagnostic::invalid_manifest(
-                    &display_path(dir),
-                    &format!("the folder cannot be read ({error})"),
-                ));
-                continue;
-            }
-        };
-        if entry.file_name().to_string_lossy().starts_with('.') {
+    for name in names {
+        if name.to_string_lossy().starts_with('.') {
             continue;
         }
-        let path = entry.path();
-        let Ok(file_type) = entry.file_type() else {
-            continue;
-        };
-        if file_type.is_dir() {
-            walk_folder(&path, files, problems);
-        } else if (file_type.is_file() || std::fs::metadata(&path).is_ok_and(|m| m.is_file()))
-            && is_manifest_name(&path)
-        {
-            files.push(path);
+        let path = folder.join(&name);
+        match root.kind(&path) {
+            Ok(EntryKind::Folder) => {
+                let below = std::fs::canonicalize(root.path().join(&path)).ok();
+                let above = std::fs::canonicalize(root.path().join(folder)).ok();
+                let loops = matches!((&below, &above), (Some(b), Some(a)) if a.starts_with(b));
+                if !loops {
+                    walk_folder(root, &path, files, problems);
+                }
+            }
+            Ok(_) if is_manifest_name(&path) => files.push(path),
+            Ok(_) => {}
+            Err(refusal @ (Refusal::Outside { .. } | Refusal::InGit { .. })) => {
+                problems.push(refusal.diagnostic(&root.shown(&path), "read"));
+            }
+            Err(_) => {}
         }
     }
 }
