@@ -87,12 +87,18 @@ impl Refusal {
                 action,
                 &std::io::Error::from(std::io::ErrorKind::NotFound),
             ),
-            Refusal::Outside { link, target } => Diagnostic::unsafe_path(
-                shown,
-                &format!(
-                    "`{link}` is a symbolic link to `{target}`, outside the repository; secretcat reads only files inside it"
-                ),
-            ),
+            Refusal::Outside { link, target } => {
+                let what = match link == shown {
+                    true => "it".to_string(),
+                    false => format!("`{link}` on its way"),
+                };
+                Diagnostic::unsafe_path(
+                    shown,
+                    &format!(
+                        "{what} is a symbolic link to `{target}`, outside the repository; secretcat reads only files inside it"
+                    ),
+                )
+            }
             Refusal::InGit { resolved } => Diagnostic::unsafe_path(
                 shown,
                 &format!(

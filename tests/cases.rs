@@ -7,7 +7,8 @@
 //!   `run ARGS` (secretcat, must exit 0 or 1), `remove PATH`,
 //!   `replace PATH :: OLD :: NEW` (first occurrence of one-line text, which must exist),
 //!   `write PATH :: TEXT` (`\n` in TEXT is a newline),
-//!   `repeat PATH :: COUNT :: TEXT` (appends TEXT COUNT times, `{i}` replaced by 0, 1, ...);
+//!   `repeat PATH :: COUNT :: TEXT` (appends TEXT COUNT times, `{i}` replaced by 0, 1, ...),
+//!   `symlink PATH :: TARGET` (a symbolic link, as git checks one out), `fifo PATH`;
 //! - `args`: the command line after `secretcat` (default `check`);
 //! - `status`, `stdout`, `stderr`: what the run must print and exit with;
 //! - `out/`: the repository after the run; absent means "exactly as `in/`" (nothing written).
@@ -145,6 +146,21 @@ fn set_up(case: &Case, root: &Path) -> Result<(), String> {
                 }
                 std::fs::create_dir_all(root.join(path).parent().unwrap()).unwrap();
                 std::fs::write(root.join(path), out).unwrap();
+            }
+            #[cfg(unix)]
+            ("symlink", [path, target]) => {
+                let link = root.join(path);
+                std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+                std::os::unix::fs::symlink(target, link).or_else(|e| fail(&e.to_string()))?
+            }
+            ("fifo", [path]) => {
+                let made = Command::new("mkfifo")
+                    .arg(root.join(path))
+                    .status()
+                    .unwrap();
+                if !made.success() {
+                    return fail("mkfifo failed");
+                }
             }
             _ => return fail("unknown step or wrong number of `::` parts"),
         }

@@ -54,7 +54,17 @@ pub fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
                     .unwrap()
                     .to_string_lossy()
                     .replace('\\', "/");
-                out.insert(relative, std::fs::read(&path).unwrap());
+                // A link or a FIFO stands for itself: reading through it could read anything,
+                // or hang.
+                let content = if file_type.is_symlink() {
+                    let target = std::fs::read_link(&path).unwrap();
+                    format!("symlink -> {}", target.display()).into_bytes()
+                } else if file_type.is_file() {
+                    std::fs::read(&path).unwrap()
+                } else {
+                    b"special file".to_vec()
+                };
+                out.insert(relative, content);
             }
         }
     }
