@@ -563,6 +563,40 @@ mod tests {
         );
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn a_link_planted_between_staging_and_placing_stops_the_run_with_nothing_outside() {
+        let outside = tempfile::tempdir().unwrap();
+        let root = tempfile::tempdir().unwrap();
+        let generated = root.path().join("generated");
+        std::fs::create_dir_all(generated.join("a")).unwrap();
+        let stager = Stager::new(root.path()).unwrap();
+        let content = ["x: 1\n".to_string()];
+        // A new folder, staged above it, then planted as a link; and an existing folder, staged
+        // inside it, then moved away and replaced by a link.
+        let new = "generated/charts/new/x.yaml";
+        let existing = "generated/a/y.yaml";
+        for (path, planted) in [(new, "generated/charts"), (existing, "generated/a")] {
+            let staged = stager.stage(path, &content).unwrap();
+            if path == existing {
+                std::fs::rename(generated.join("a"), generated.join("a-moved")).unwrap();
+            }
+            std::os::unix::fs::symlink(outside.path(), root.path().join(planted)).unwrap();
+            let staged = BTreeMap::from([(path.to_string(), Ok(staged))]);
+            let (report, error) = commit(root.path(), staged, &outputs()).unwrap_err();
+            assert!(report.written.is_empty(), "{path}");
+            assert!(
+                error.message.contains("symbolic link") || error.message.contains("replaced"),
+                "{path}: {}",
+                error.message
+            );
+            assert!(
+                std::fs::read_dir(outside.path()).unwrap().next().is_none(),
+                "{path}: nothing written outside"
+            );
+        }
+    }
+
     #[test]
     fn a_file_where_a_folder_is_needed_is_named() {
         let root = tempfile::tempdir().unwrap();
