@@ -313,6 +313,7 @@ fn compile_one(
         min_length,
         rotation: raw.rotation,
         required: raw.required.is_some_and(|r| r.value),
+        credential_like_allowed: allowed,
         overrides,
         source_origin,
         used_by: Vec::new(),
