@@ -335,7 +335,7 @@ fn source_kind(key: &Key) -> String {
 
 /// Pretty JSON with a final newline.
 fn json(value: impl Serialize) -> String {
-    let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
+    let mut text = crate::terminal::json(serde_json::to_string_pretty(&value).unwrap_or_default());
     text.push('\n');
     text
 }
