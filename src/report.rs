@@ -128,8 +128,10 @@ pub fn text_in(files: &Files, diagnostic: &Diagnostic, palette: Palette) -> Stri
             .lines()
             .next()
             .map_or(0, |l| l.chars().count());
-        let units = shown_units(file, start.line, &masks);
-        let quote = quote(&units, start.column, span_chars);
+        let count = file.line_text(start.line).chars().count();
+        let window = window(count, start.column);
+        let units = shown_units(file, start.line, &masks, window.clone());
+        let quote = quote(&units, window, count, start.column, span_chars);
         let _ = writeln!(out, "{pad} {}", bar("|"));
         let _ = writeln!(
             out,
@@ -176,13 +178,32 @@ pub fn text_in(files: &Files, diagnostic: &Diagnostic, palette: Palette) -> Stri
     out
 }
 
-/// Each character of a 1-based line as it is shown: escaped when it is a control or bidi
-/// character; the first character of a masked span shows the redaction marker, the rest of the
-/// span nothing.
-fn shown_units(file: &SourceFile, line: usize, masks: &[(Range<usize>, &str)]) -> Vec<String> {
+/// The characters of a line worth quoting: all of a short line, and of a long one (minified or
+/// generated TOML) a window of 120 around `column` (1-based, in characters).
+fn window(count: usize, column: usize) -> Range<usize> {
+    const WIDTH: usize = 120;
+    if count <= WIDTH {
+        return 0..count;
+    }
+    let start = column
+        .saturating_sub(1 + WIDTH / 3)
+        .min(count.saturating_sub(WIDTH));
+    start..(start + WIDTH).min(count)
+}
+
+/// The characters of a 1-based line in `window`, each as it is shown: escaped when it is a
+/// control or bidi character; the first character of a masked span shows the redaction marker,
+/// the rest of the span nothing.
+fn shown_units(
+    file: &SourceFile,
+    line: usize,
+    masks: &[(Range<usize>, &str)],
+    window: Range<usize>,
+) -> Vec<String> {
     let line_start = file.offset(line, 1);
-    let mut units = Vec::new();
-    for (i, c) in file.line_text(line).char_indices() {
+    let mut units = Vec::with_capacity(window.len());
+    let chars = file.line_text(line).char_indices();
+    for (i, c) in chars.skip(window.start).take(window.len()) {
         let at = line_start + i;
         let mask = masks.iter().find(|(span, _)| span.contains(&at));
         let unit = match mask {
@@ -208,26 +229,22 @@ struct Quote {
     width: usize,
 }
 
-/// The part of a line worth quoting, from its shown characters (`shown_units`): long lines
-/// (minified or generated TOML) are cut to a window of 120 characters of the file around
-/// `column`. The underline covers the shown text of the `span_chars` characters from `column`.
-fn quote(units: &[String], column: usize, span_chars: usize) -> Quote {
-    const WIDTH: usize = 120;
-    let count = units.len();
-    let (start, end) = if count <= WIDTH {
-        (0, count)
-    } else {
-        let start = column
-            .saturating_sub(1 + WIDTH / 3)
-            .min(count.saturating_sub(WIDTH));
-        (start, (start + WIDTH).min(count))
-    };
+/// The quoted line from the shown characters of its `window` (`shown_units`) out of `count`,
+/// marked `...` where it was cut. The underline covers the shown text of the `span_chars`
+/// characters from `column`.
+fn quote(
+    units: &[String],
+    window: Range<usize>,
+    count: usize,
+    column: usize,
+    span_chars: usize,
+) -> Quote {
     let mut text = String::new();
-    if start > 0 {
+    if window.start > 0 {
         text.push_str("...");
     }
     let (mut shown_column, mut width) = (text.len() + 1, 0);
-    for (i, unit) in units.iter().enumerate().take(end).skip(start) {
+    for (i, unit) in (window.start..).zip(units) {
         let chars = unit.chars().count();
         if i + 1 < column {
             shown_column += chars;
@@ -236,7 +253,7 @@ fn quote(units: &[String], column: usize, span_chars: usize) -> Quote {
         }
         text.push_str(unit);
     }
-    if end < count {
+    if window.end < count {
         text.push_str("...");
     }
     Quote {
@@ -532,16 +549,22 @@ mod tests {
         );
     }
 
-    fn units(line: &str) -> Vec<String> {
-        line.chars()
+    fn quoted(line: &str, column: usize, span_chars: usize) -> Quote {
+        let count = line.chars().count();
+        let window = window(count, column);
+        let units: Vec<String> = line
+            .chars()
+            .skip(window.start)
+            .take(window.len())
             .map(|c| visible(&c.to_string()).into_owned())
-            .collect()
+            .collect();
+        quote(&units, window, count, column, span_chars)
     }
 
     #[test]
     fn long_lines_are_quoted_as_a_window_around_the_column() {
         let line = format!("x = {}!{}", "[".repeat(500), "]".repeat(500));
-        let long = quote(&units(&line), 505, 1);
+        let long = quoted(&line, 505, 1);
         assert!(
             long.text.starts_with("...[") && long.text.ends_with("]..."),
             "{}",
@@ -550,7 +573,7 @@ mod tests {
         assert_eq!(long.text.chars().nth(long.column - 1), Some('!'));
         assert_eq!(long.text.chars().count(), 126);
         assert_eq!(long.width, 1);
-        let short = quote(&units("short"), 2, 3);
+        let short = quoted("short", 2, 3);
         assert_eq!(
             (short.text.as_str(), short.column, short.width),
             ("short", 2, 3)
@@ -617,7 +640,7 @@ mod tests {
         let caret = column(lines[4], lines[4].find('^').unwrap());
         assert_eq!(caret, at, "{shown}");
         // Machine-readable reports carry no snippet, and the message never the value.
-        let json = json(&files, &[finding.clone()], &[]);
+        let json = json(&files, std::slice::from_ref(&finding), &[]);
         let github = github(&files, &[finding], &[]);
         assert!(
             !json.contains("ghp_") && !github.contains("ghp_"),
