@@ -23,6 +23,9 @@ pub struct Label {
     pub file: FileId,
     pub span: Range<usize>,
     pub text: String,
+    /// The span holds what may be a real credential, of the kind named (`a GitHub token`): a
+    /// quoted line shows `redacted(kind)` in its place (see `report`), never the text.
+    pub redact: Option<&'static str>,
 }
 
 /// One problem, with where it is and what to do about it.
@@ -150,6 +153,7 @@ impl Diagnostic {
             file,
             span,
             text: text.into(),
+            redact: None,
         });
         self
     }
@@ -159,7 +163,17 @@ impl Diagnostic {
             file,
             span,
             text: text.into(),
+            redact: None,
         });
+        self
+    }
+
+    /// Mark the primary span as a suspected real credential of the kind named: reports never
+    /// quote its text.
+    pub fn redact(mut self, kind: &'static str) -> Self {
+        if let Some(label) = &mut self.primary {
+            label.redact = Some(kind);
+        }
         self
     }
 
@@ -580,6 +594,12 @@ impl Diagnostic {
         .help(format!(
             "ESO fails with `cannot find secret data for key: \"{property}\"` wherever fixtures are seeded; read `{seeded}`, or make the key `external`"
         ))
+    }
+
+    /// What reports, `explain` and `list` show instead of a value that looks like a real
+    /// credential of the kind named.
+    pub fn redacted(kind: &str) -> String {
+        format!("«redacted: looks like {kind}»")
     }
 
     pub fn credential_like_fixture(key: &str, kind: &str) -> Self {

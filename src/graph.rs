@@ -1,10 +1,12 @@
 //! The catalog as a graph: store → bundles → secrets → consumers (and, for one key, the key
-//! first). Rendered as Mermaid (GitHub draws it in Markdown) or Graphviz DOT.
+//! first). Rendered as Mermaid (GitHub draws it in Markdown) or Graphviz DOT. Labels are made
+//! visible (`terminal`) and then quoted for the format, so no name can end a label or a line.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use crate::model::Catalog;
+use crate::terminal::visible;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum GraphFormat {
@@ -161,7 +163,8 @@ fn write(graph: &Graph, format: GraphFormat) -> String {
         GraphFormat::Mermaid => {
             out.push_str("flowchart LR\n");
             for n in &graph.nodes {
-                let label = n.label.replace('"', "#quot;");
+                // Mermaid ends a label at `"` and a statement at a line break.
+                let label = visible(&n.label).replace('"', "#quot;");
                 let shape = if n.id == "store" {
                     format!("[(\"{label}\")]")
                 } else {
@@ -176,7 +179,7 @@ fn write(graph: &Graph, format: GraphFormat) -> String {
         GraphFormat::Dot => {
             out.push_str("digraph secretcat {\n  rankdir=LR;\n  node [shape=box];\n");
             for n in &graph.nodes {
-                let label = n.label.replace('\\', "\\\\").replace('"', "\\\"");
+                let label = visible(&n.label).replace('\\', "\\\\").replace('"', "\\\"");
                 let _ = writeln!(out, "  {} [label=\"{label}\"];", n.id);
             }
             for (from, to) in &graph.edges {
@@ -190,7 +193,7 @@ fn write(graph: &Graph, format: GraphFormat) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{build, node, whole_graph_edges};
+    use super::{Graph, GraphFormat, build, node, whole_graph_edges, write};
 
     #[test]
     fn edges_are_counted_as_the_built_graph_has_them() {
@@ -202,6 +205,24 @@ mod tests {
             let graph = build(&catalog, None).expect("a graph");
             assert_eq!(whole_graph_edges(&catalog), graph.edges.len());
         }
+    }
+
+    #[test]
+    fn a_label_cannot_end_its_quotes_or_its_line() {
+        let label = "a\"] --> x\nb\\ \u{1b}[2J".to_string();
+        let graph = Graph {
+            nodes: [node("secret", "s", label)].into_iter().collect(),
+            edges: Default::default(),
+        };
+        assert_eq!(
+            write(&graph, GraphFormat::Mermaid),
+            "flowchart LR\n  secret_s[\"a#quot;] --> x\\nb\\ \\u{1b}[2J\"]\n"
+        );
+        assert_eq!(
+            write(&graph, GraphFormat::Dot),
+            "digraph secretcat {\n  rankdir=LR;\n  node [shape=box];\n  \
+             secret_s [label=\"a\\\"] --> x\\\\nb\\\\ \\\\u{1b}[2J\"];\n}\n"
+        );
     }
 
     #[test]

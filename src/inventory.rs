@@ -1,5 +1,7 @@
 //! `list` and `explain`: the compiled catalog as an inventory for people and for other tools.
-//! Values of generated and external keys never appear (the catalog does not hold them).
+//! Values of generated and external keys never appear (the catalog does not hold them); a
+//! fixture that looks like a real credential appears as a redaction marker, unless the catalog
+//! allows it with a reason. Free text is made visible (`terminal`): it cannot drive a terminal.
 
 use std::fmt::Write as _;
 
@@ -10,6 +12,8 @@ use crate::model::{Catalog, Key, Secret, ValueSource};
 use crate::render::views::source_summary;
 use crate::source::Files;
 use crate::suggest::closest;
+use crate::terminal::{visible, visible_lines};
+use crate::validate::credentials;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ListKind {
@@ -28,8 +32,12 @@ pub enum ListFormat {
 #[derive(Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 enum SourceJson<'a> {
+    /// `value` is `null` when the fixture looks like a real credential; `redacted` says what
+    /// it looks like.
     Fixture {
-        value: &'a str,
+        value: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        redacted: Option<String>,
     },
     Generate {
         length: u64,
@@ -118,9 +126,18 @@ struct ConsumerLinkJson<'a> {
     requires: &'a [String],
 }
 
-fn source_json(source: &ValueSource) -> SourceJson<'_> {
+fn source_json<'a>(key: &Key, source: &'a ValueSource) -> SourceJson<'a> {
     match source {
-        ValueSource::Fixture(value) => SourceJson::Fixture { value },
+        ValueSource::Fixture(value) => match credentials::suspected(key, value) {
+            Some(kind) => SourceJson::Fixture {
+                value: None,
+                redacted: Some(format!("looks like {kind}")),
+            },
+            None => SourceJson::Fixture {
+                value: Some(value),
+                redacted: None,
+            },
+        },
         ValueSource::Generate { length, charset } => SourceJson::Generate {
             length: *length,
             charset: *charset,
@@ -137,12 +154,12 @@ fn key_json(key: &Key) -> KeyJson<'_> {
         alias: &key.alias,
         owner: key.owner.as_deref(),
         description: key.description.as_deref(),
-        source: source_json(&key.source),
+        source: source_json(key, &key.source),
         required: key.required,
         overrides: key
             .overrides
             .iter()
-            .filter_map(|(env, o)| Some((env.as_str(), source_json(o.source.as_ref()?))))
+            .filter_map(|(env, o)| Some((env.as_str(), source_json(key, o.source.as_ref()?))))
             .collect(),
         min_length: key.min_length,
         rotation: key.rotation.as_deref(),
@@ -303,25 +320,35 @@ fn via_name(via: crate::model::Via) -> String {
     via.keyword().to_string()
 }
 
-/// A key's value source for a table column: short, so the column stays narrow.
+/// A key's value source for a table column: short, so the column stays narrow; a fixture that
+/// looks like a real credential says so.
 fn source_kind(key: &Key) -> String {
-    match key.source {
+    match &key.source {
         ValueSource::External(_) => "external".into(),
-        _ => source_summary(&key.source, false),
+        ValueSource::Fixture(value) => match credentials::suspected(key, value) {
+            Some(kind) => format!("fixture {}", Diagnostic::redacted(kind)),
+            None => "fixture".into(),
+        },
+        source => source_summary(source, false),
     }
 }
 
 /// Pretty JSON with a final newline.
 fn json(value: impl Serialize) -> String {
-    let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
+    let mut text = crate::terminal::json(serde_json::to_string_pretty(&value).unwrap_or_default());
     text.push('\n');
     text
 }
 
-/// Left-aligned columns under a header, separated by two spaces, no trailing spaces.
+/// Left-aligned columns under a header, separated by two spaces, no trailing spaces; each cell
+/// on one line.
 fn table(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> String {
     let rows: Vec<Vec<String>> = std::iter::once(header.iter().map(|h| h.to_string()).collect())
-        .chain(rows)
+        .chain(rows.map(|row| {
+            row.into_iter()
+                .map(|cell| visible(&cell).into_owned())
+                .collect()
+        }))
         .collect();
     let columns = header.len();
     let widths: Vec<usize> = (0..columns)
@@ -347,7 +374,7 @@ pub fn explain(catalog: &Catalog, files: &Files, name: &str) -> Result<String, D
     let location = |origin: &crate::model::Origin| {
         let file = files.get(origin.file);
         let pos = file.position(origin.span.start);
-        format!("{}:{}", file.display, pos.line)
+        format!("{}:{}", visible(&file.display), pos.line)
     };
     let mut out = String::new();
     if let Some(key) = catalog.keys.get(name) {
@@ -364,13 +391,20 @@ pub fn explain(catalog: &Catalog, files: &Files, name: &str) -> Result<String, D
             key.owner.as_deref().unwrap_or("(none)")
         );
         if let Some(description) = &key.description {
-            let _ = writeln!(out, "  about:     {description}");
+            let _ = writeln!(out, "  about:     {}", visible_lines(description));
         }
         let describe = |source: &ValueSource, required: bool| match source {
             ValueSource::Fixture(value) => {
-                format!("fixture {value:?} (seeded where fixtures are allowed)")
+                let shown = match credentials::suspected(key, value) {
+                    Some(kind) => Diagnostic::redacted(kind),
+                    None => format!("{value:?}"),
+                };
+                format!(
+                    "fixture {} (seeded where fixtures are allowed)",
+                    visible(&shown)
+                )
             }
-            other => source_summary(other, required),
+            other => visible(&source_summary(other, required)).into_owned(),
         };
         let _ = writeln!(out, "  value:     {}", describe(&key.source, key.required));
         for (env, over) in &key.overrides {
@@ -385,7 +419,7 @@ pub fn explain(catalog: &Catalog, files: &Files, name: &str) -> Result<String, D
             let _ = writeln!(out, "  min:       {min} characters");
         }
         if let Some(rotation) = &key.rotation {
-            let _ = writeln!(out, "  rotation:  {rotation}");
+            let _ = writeln!(out, "  rotation:  {}", visible_lines(rotation));
         }
         if key.used_by.is_empty() {
             let _ = writeln!(out, "  read by no secret");
@@ -464,10 +498,10 @@ pub fn explain(catalog: &Catalog, files: &Files, name: &str) -> Result<String, D
                 .map_or_else(|| "all".to_string(), |e| e.join(", "))
         );
         if let Some(description) = &secret.description {
-            let _ = writeln!(out, "  about:           {description}");
+            let _ = writeln!(out, "  about:           {}", visible_lines(description));
         }
         if let Some(rotation) = &secret.rotation {
-            let _ = writeln!(out, "  rotation:        {rotation}");
+            let _ = writeln!(out, "  rotation:        {}", visible_lines(rotation));
         }
         let _ = writeln!(out, "  data:");
         let provided = secret.provided_keys();
@@ -485,7 +519,7 @@ pub fn explain(catalog: &Catalog, files: &Files, name: &str) -> Result<String, D
                 catalog.store.mount,
                 reference.key,
                 reference.property,
-                source_summary(&key.source, key.required)
+                visible(&source_summary(&key.source, key.required))
             );
         }
         for key in &secret.extract {

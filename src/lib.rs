@@ -17,6 +17,7 @@ pub mod sandbox;
 pub mod source;
 pub mod suggest;
 pub mod synthetic;
+pub mod terminal;
 pub mod validate;
 #[cfg(feature = "vault")]
 pub mod vault;
@@ -66,7 +67,7 @@ pub fn compile_sources(sources: Vec<(std::path::PathBuf, String)>) -> Compiled {
 
 fn finish(
     raw: load::RawCatalog,
-    files: Files,
+    mut files: Files,
     mut diagnostics: Vec<Diagnostic>,
     label: String,
 ) -> Compiled {
@@ -78,6 +79,15 @@ fn finish(
         .flatten();
     // Report in reading order: by file, then by position; problems without a place first.
     diagnostics.sort_by_key(|d| d.primary.as_ref().map(|l| (l.file, l.span.start)));
+    // A span one diagnostic found sensitive stays hidden in every other diagnostic's quote.
+    for label in diagnostics
+        .iter()
+        .flat_map(|d| d.primary.iter().chain(&d.secondary))
+    {
+        if let Some(kind) = label.redact {
+            files.mark_sensitive(label.file, label.span.clone(), kind);
+        }
+    }
     Compiled {
         files,
         catalog,

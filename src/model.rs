@@ -159,6 +159,9 @@ pub struct Key {
     pub rotation: Option<String>,
     /// A real value must exist in Vault before ESO syncs (external values only).
     pub required: bool,
+    /// `allow_credential_like` gives a reason: its fixtures are test values that only look like
+    /// credentials, and are shown as they are.
+    pub credential_like_allowed: bool,
     /// Environment → its value source there, where it differs from `source`.
     pub overrides: NameMap<KeyOverride>,
     /// The `fixture`, `generate` or `external` field, when the key has one.
@@ -708,6 +711,7 @@ mod tests {
             min_length: None,
             rotation: None,
             required,
+            credential_like_allowed: false,
             overrides: overrides
                 .iter()
                 .map(|(env, source, required)| {

@@ -23,6 +23,8 @@ pub struct SourceFile {
 #[derive(Debug, Default)]
 pub struct Files {
     files: Vec<SourceFile>,
+    /// Spans holding a suspected real credential, with its kind: no quoted line shows them.
+    sensitive: Vec<(FileId, Range<usize>, &'static str)>,
 }
 
 /// A resolved position: 1-based line and column (column counted in characters).
@@ -48,6 +50,20 @@ impl Files {
 
     pub fn get(&self, id: FileId) -> &SourceFile {
         &self.files[id.0]
+    }
+
+    /// Mark a span as holding a suspected real credential of the kind named, so that every
+    /// diagnostic quoting its line shows a marker in its place (see `report`).
+    pub fn mark_sensitive(&mut self, file: FileId, span: Range<usize>, kind: &'static str) {
+        self.sensitive.push((file, span, kind));
+    }
+
+    /// The sensitive spans of one file, with their kinds.
+    pub fn sensitive(&self, file: FileId) -> impl Iterator<Item = (Range<usize>, &'static str)> {
+        self.sensitive
+            .iter()
+            .filter(move |(f, _, _)| *f == file)
+            .map(|(_, span, kind)| (span.clone(), *kind))
     }
 }
 

@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::path::Path;
+
 use common::{copy_dir, repo_root, secretcat, text, tree};
 
 /// Copy of the repository's catalog and generated outputs in a scratch folder.
@@ -332,5 +334,171 @@ fn list_env_shows_the_catalog_as_one_environment_sees_it() {
         text(&output.stderr).contains("did you mean `production`?"),
         "{}",
         text(&output.stderr)
+    );
+}
+
+/// A catalog root of a pull request that tries to drive the reviewer's terminal.
+const HOSTILE_ROOT: &str = r#"[store]
+kind = "ClusterSecretStore"
+name = "ameide-vault"
+mount = "secret"
+
+[environments.local]
+fixtures = true
+
+[bundles.platform]
+kind = "layer15"
+release = "vault-secrets-platform"
+namespace = "ameide"
+"#;
+
+/// Bytes a terminal obeys: ESC, BEL, and 0x9B (CSI to an 8-bit terminal).
+fn obeyed_bytes(bytes: &[u8]) -> Vec<u8> {
+    bytes
+        .iter()
+        .copied()
+        .filter(|b| matches!(b, 0x1b | 0x07 | 0x9b))
+        .collect()
+}
+
+/// `bytes` without the SGR colour codes (`ESC [ digits ; m`) the palette writes.
+fn without_colours(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == 0x1b && bytes.get(i + 1) == Some(&b'[') {
+            let end = bytes[i + 2..]
+                .iter()
+                .position(|b| !(b.is_ascii_digit() || *b == b';'))
+                .map(|n| i + 2 + n);
+            if let Some(end) = end.filter(|&e| bytes[e] == b'm') {
+                i = end + 1;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    out
+}
+
+#[test]
+fn no_catalog_or_output_file_can_drive_the_terminal() {
+    let valid = tempfile::tempdir().unwrap();
+    let catalog = valid.path().join("catalog");
+    std::fs::create_dir_all(&catalog).unwrap();
+    std::fs::write(catalog.join("secretcat.toml"), HOSTILE_ROOT).unwrap();
+    std::fs::write(
+        catalog.join("app.toml"),
+        r#"[keys.app-token]
+owner = "platform"
+description = "\u001b]0;PWNED\u0007\u001b[2J \u009b2J \u202eevil"
+fixture = "dev-app-token"
+
+[secrets.app]
+bundle = "platform"
+owner = "platform"
+description = "\u001b[31mred"
+data.APP_TOKEN = "app-token"
+"#,
+    )
+    .unwrap();
+    let generated = secretcat(valid.path(), &["generate"]);
+    assert_eq!(
+        generated.status.code(),
+        Some(0),
+        "{}",
+        text(&generated.stderr)
+    );
+    // A generated file edited by hand with raw escapes (and a byte that is not UTF-8), so the
+    // drift diff quotes them.
+    let edited = valid.path().join("generated/vault-secrets.base.yaml");
+    let mut bytes = std::fs::read(&edited).unwrap();
+    bytes.extend_from_slice(b"# \x1b]0;PWNED\x07\x1b[2J\x9b2J\r\n");
+    std::fs::write(&edited, bytes).unwrap();
+
+    // A catalog with errors, one in a file whose name is an escape sequence.
+    let broken = tempfile::tempdir().unwrap();
+    let catalog = broken.path().join("catalog");
+    std::fs::create_dir_all(&catalog).unwrap();
+    std::fs::write(catalog.join("secretcat.toml"), HOSTILE_ROOT).unwrap();
+    std::fs::write(
+        catalog.join("\u{1b}]0;PWNED\u{7}.toml"),
+        "[secrets.app]\nbundle = \"platform\"\ndata.A = \"\\u001b[2J\\u0007\"\n",
+    )
+    .unwrap();
+
+    let runs: &[(&Path, &[&str])] = &[
+        (valid.path(), &["explain", "app-token"]),
+        (valid.path(), &["explain", "app"]),
+        (valid.path(), &["list", "keys"]),
+        (valid.path(), &["list", "secrets", "--format", "json"]),
+        (valid.path(), &["graph", "--format", "dot"]),
+        (valid.path(), &["check"]),
+        (valid.path(), &["check", "--format", "github"]),
+        (valid.path(), &["check", "--format", "json"]),
+        (broken.path(), &["check"]),
+        (broken.path(), &["check", "--format", "github"]),
+        (broken.path(), &["check", "--format", "json"]),
+        (broken.path(), &["explain", "app"]),
+        (broken.path(), &["list", "keys"]),
+    ];
+    for (dir, args) in runs {
+        for color in ["never", "always"] {
+            let mut full = args.to_vec();
+            full.extend(["--color", color]);
+            let output = secretcat(dir, &full);
+            assert!(
+                matches!(output.status.code(), Some(0..=2)),
+                "{full:?}: {output:?}"
+            );
+            for (stream, bytes) in [("stdout", &output.stdout), ("stderr", &output.stderr)] {
+                let shown = match color {
+                    "never" => bytes.clone(),
+                    _ => without_colours(bytes),
+                };
+                assert_eq!(
+                    obeyed_bytes(&shown),
+                    b"",
+                    "{full:?} {stream}:\n{}",
+                    text(bytes)
+                );
+                let utf8 = std::str::from_utf8(bytes)
+                    .unwrap_or_else(|e| panic!("{full:?} {stream} is not UTF-8: {e}"));
+                assert!(
+                    !utf8.contains(['\u{9b}', '\u{202e}', '\r']),
+                    "{full:?} {stream}:\n{utf8}"
+                );
+            }
+            if full.contains(&"json") {
+                let _: serde_json::Value = serde_json::from_slice(&output.stdout)
+                    .unwrap_or_else(|e| panic!("{full:?} is not JSON: {e}"));
+            }
+        }
+    }
+
+    // What was hidden is shown, escaped: the reviewer still sees what the pull request holds.
+    let explain = text(&secretcat(valid.path(), &["explain", "app-token"]).stdout);
+    assert!(
+        explain.contains(r"about:     \u{1b}]0;PWNED\u{7}\u{1b}[2J \u{9b}2J \u{202e}evil"),
+        "{explain}"
+    );
+    let drift = text(&secretcat(valid.path(), &["check"]).stdout);
+    assert!(
+        // The byte that is not UTF-8 was read as U+FFFD, which is harmless.
+        drift.contains("-# \\u{1b}]0;PWNED\\u{7}\\u{1b}[2J\u{fffd}2J\\r\n"),
+        "{drift}"
+    );
+    let errors = text(&secretcat(broken.path(), &["check"]).stderr);
+    assert!(
+        errors.contains(r"--> catalog/\u{1b}]0;PWNED\u{7}.toml:3:10"),
+        "{errors}"
+    );
+    // With colours, the palette's codes are there and nothing else.
+    let coloured = secretcat(broken.path(), &["check", "--color", "always"]);
+    assert!(
+        coloured.stderr.contains(&0x1b),
+        "{}",
+        text(&coloured.stderr)
     );
 }

@@ -2,6 +2,7 @@
 //! `Console` and returns an `Outcome`; none decides an exit code.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::{Args, Console, Outcome, Verbosity};
@@ -54,7 +55,7 @@ pub(super) fn print_each(
 ) {
     for diagnostic in diagnostics {
         let text = report::text_in(files, diagnostic, console.err_palette);
-        let _ = writeln!(console.stderr, "{text}");
+        console.report_err(&format!("{text}\n"));
     }
 }
 
@@ -75,7 +76,7 @@ pub(super) fn print_error(
     diagnostic: &Diagnostic,
 ) {
     let text = report::text_in(files, diagnostic, console.err_palette);
-    let _ = writeln!(console.stderr, "{text}");
+    console.report_err(&format!("{text}\n"));
     console.summary(&error_summary(std::slice::from_ref(diagnostic)));
 }
 
@@ -86,7 +87,7 @@ fn print_diagnostics(compiled: &Compiled, console: &mut Console) {
             continue;
         }
         let text = report::text_in(&compiled.files, diagnostic, console.err_palette);
-        let _ = writeln!(console.stderr, "{text}");
+        console.report_err(&format!("{text}\n"));
     }
 }
 
@@ -243,7 +244,7 @@ pub(super) fn check(
             let with_diff = console.verbosity != Verbosity::Quiet;
             for entry in &drift {
                 let text = report::drift_text_in(entry, with_diff, console.out_palette);
-                let _ = write!(console.stdout, "{text}");
+                console.report_out(&text);
             }
             if console.verbosity == Verbosity::Verbose
                 && let Some(files) = &rendered

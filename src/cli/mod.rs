@@ -14,6 +14,7 @@ use crate::diagnostics::{Diagnostic, Severity};
 use crate::graph::GraphFormat;
 use crate::inventory::{ListFormat, ListKind};
 use crate::report::{Format, Palette};
+use crate::terminal::Net;
 
 /// Compile a TOML catalog of Vault keys and Kubernetes secrets into the files a GitOps platform
 /// keeps in sync: the Vault key map, ESO ExternalSecret values, the bootstrap fixture map, the
@@ -264,16 +265,32 @@ enum Verbosity {
     Verbose,
 }
 
-/// Where commands print, and how.
+/// Where commands print, and how. Both streams escape control and bidi characters (see
+/// `terminal::Net`): text from a catalog, a manifest or Vault cannot drive the terminal. Text
+/// `report` made, which is escaped already and may carry our own colours, goes through `raw()`.
 struct Console<'a> {
-    stdout: &'a mut dyn Write,
-    stderr: &'a mut dyn Write,
+    stdout: Net<'a>,
+    stderr: Net<'a>,
     out_palette: Palette,
     err_palette: Palette,
     verbosity: Verbosity,
 }
 
 impl Console<'_> {
+    /// Text `report` made (escaped already, maybe coloured) on stderr, as it is.
+    fn report_err(&mut self, text: &str) {
+        if let Ok(raw) = self.stderr.raw() {
+            let _ = raw.write_all(text.as_bytes());
+        }
+    }
+
+    /// Text `report` made on stdout, as it is.
+    fn report_out(&mut self, text: &str) {
+        if let Ok(raw) = self.stdout.raw() {
+            let _ = raw.write_all(text.as_bytes());
+        }
+    }
+
     /// The closing line of a command, on stderr; `--quiet` drops it.
     fn summary(&mut self, text: &str) {
         if self.verbosity != Verbosity::Quiet {
@@ -306,8 +323,8 @@ pub fn run(
         (false, false) => Verbosity::Normal,
     };
     let mut console = Console {
-        stdout,
-        stderr,
+        stdout: Net::new(stdout),
+        stderr: Net::new(stderr),
         out_palette: palette(args.color, terminals.stdout),
         err_palette: palette(args.color, terminals.stderr),
         verbosity,
@@ -322,10 +339,15 @@ pub fn run(
             Outcome::Clean
         }
         Command::Completions { shell } => {
-            clap_complete::generate(*shell, &mut Args::command(), "secretcat", console.stdout);
+            clap_complete::generate(
+                *shell,
+                &mut Args::command(),
+                "secretcat",
+                &mut console.stdout,
+            );
             Outcome::Clean
         }
-        Command::Man => match clap_mangen::Man::new(Args::command()).render(console.stdout) {
+        Command::Man => match clap_mangen::Man::new(Args::command()).render(&mut console.stdout) {
             Ok(()) => Outcome::Clean,
             // A closed pipe (`secretcat man | head`) is the reader's choice, not a failure.
             Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Outcome::Clean,

@@ -2,6 +2,7 @@
 //! compiles the catalog, settles the environment and the connection before the first request,
 //! and leaves the Vault work to `crate::vault`.
 
+use std::io::Write as _;
 use std::path::Path;
 
 use super::commands::{

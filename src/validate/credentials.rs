@@ -1,6 +1,17 @@
 //! Credential hygiene: fixtures are committed to git, so a fixture that looks like a real secret
 //! (a private key, a cloud or forge token, a JWT, a long random string) is a finding.
 
+use crate::model::Key;
+
+/// What kind of real credential a fixture of `key` looks like, unless the catalog allows it with a
+/// reason: `explain` and `list` show such a value redacted, as reports do.
+pub fn suspected(key: &Key, value: &str) -> Option<&'static str> {
+    match key.credential_like_allowed {
+        true => None,
+        false => looks_like_credential(value),
+    }
+}
+
 /// What kind of real credential `value` looks like, if any.
 pub fn looks_like_credential(value: &str) -> Option<&'static str> {
     if value.contains("-----BEGIN") && value.contains("PRIVATE KEY") {

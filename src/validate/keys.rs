@@ -262,11 +262,9 @@ fn compile_one(
         .flatten();
     for fixture in fixtures {
         if !allowed && let Some(kind) = super::credentials::looks_like_credential(fixture) {
-            let mut diagnostic = Diagnostic::credential_like_fixture(&path, kind).at(
-                file,
-                fixture.span.clone(),
-                "committed to git",
-            );
+            let mut diagnostic = Diagnostic::credential_like_fixture(&path, kind)
+                .at(file, fixture.span.clone(), "committed to git")
+                .redact(kind);
             if let Some(reason) = &raw.allow_credential_like {
                 diagnostic =
                     diagnostic.also(file, reason.span.clone(), "an empty reason does not count");
@@ -315,6 +313,7 @@ fn compile_one(
         min_length,
         rotation: raw.rotation,
         required: raw.required.is_some_and(|r| r.value),
+        credential_like_allowed: allowed,
         overrides,
         source_origin,
         used_by: Vec::new(),

@@ -1,7 +1,7 @@
 //! Stage 2, validate: turn the merged `RawCatalog` into the compiled `Catalog`, resolving every
 //! reference and checking every name. All problems are collected before anything is decided.
 
-mod credentials;
+pub mod credentials;
 mod guardrails;
 mod keys;
 pub mod names;

@@ -422,6 +422,39 @@ pub(super) mod tests {
     }
 
     #[test]
+    fn what_vault_answers_reaches_a_terminal_only_escaped() {
+        let hostile = [
+            (
+                "GET sys/internal/ui/mounts/secret",
+                200,
+                r#"{"data":{"type":"\u001b]0;PWNED\u0007","path":"secret/"}}"#,
+            ),
+            (
+                "GET secret/data/x",
+                500,
+                r#"{"errors":["\u001b[2J\u009b2J\u202eoops"]}"#,
+            ),
+        ];
+        for (request, status, body) in hostile {
+            let vault = Scripted::default().answer(request, status, body);
+            let kv = Kv::new(&vault, "secret");
+            let error = match request.starts_with("GET sys") {
+                true => kv.check_mount().unwrap_err(),
+                false => kv.read("x").unwrap_err(),
+            };
+            // The diagnostic keeps Vault's words; the report shows them, never obeys them.
+            assert!(error.message.contains('\u{1b}'), "{}", error.message);
+            let files = crate::source::Files::default();
+            let shown =
+                crate::report::text_in(&files, &error, crate::report::Palette { enabled: false });
+            assert!(shown.contains("\\u{1b}"), "{shown}");
+            for raw in ['\u{1b}', '\u{7}', '\u{9b}', '\u{202e}'] {
+                assert!(!shown.contains(raw), "{raw:?} in {shown}");
+            }
+        }
+    }
+
+    #[test]
     fn no_answer_is_unreachable_or_a_timeout_naming_the_request() {
         let vault = Scripted::default()
             .fail("GET secret/data/a", TransportError::Timeout)
