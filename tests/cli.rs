@@ -5,18 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{copy_dir, repo_root, secretcat, text, tree};
-
-/// Copy of the repository's catalog and generated outputs in a scratch folder.
-fn scratch_repo() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&repo_root().join("catalog"), &dir.path().join("catalog"));
-    copy_dir(
-        &repo_root().join("generated"),
-        &dir.path().join("generated"),
-    );
-    dir
-}
+use common::{repo_root, scratch_repo, secretcat, text, tree};
 
 #[test]
 fn committed_generated_outputs_are_fresh() {

@@ -10,18 +10,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{copy_dir, repo_root, secretcat, text, tree};
-
-/// Copy of the repository's catalog and generated outputs in a scratch folder.
-fn scratch_repo() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&repo_root().join("catalog"), &dir.path().join("catalog"));
-    copy_dir(
-        &repo_root().join("generated"),
-        &dir.path().join("generated"),
-    );
-    dir
-}
+use common::{scratch_repo, secretcat, text, tree};
 
 fn mkfifo(path: &Path) {
     let made = Command::new("mkfifo").arg(path).status().unwrap();

@@ -94,6 +94,16 @@ pub(super) fn is_temp(name: &OsStr) -> bool {
         .is_some_and(|(pid, number)| digits(pid) && digits(number))
 }
 
+/// How a temporary file is created: new, and never through a link planted at its name.
+fn new_file() -> OpenOptions {
+    let mut options = OpenOptions::new();
+    options
+        .write(true)
+        .create_new(true)
+        .follow(FollowSymlinks::No);
+    options
+}
+
 /// A name for a new temporary file of this process, unique within it.
 fn temp_name() -> String {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
@@ -140,14 +150,9 @@ impl<'a> Stager<'a> {
             name: temp_name(),
             placed: false,
         };
-        let mut options = OpenOptions::new();
-        options
-            .write(true)
-            .create_new(true)
-            .follow(FollowSymlinks::No);
         let written = reached
             .dir
-            .open_with(&temp.name, &options)
+            .open_with(&temp.name, &new_file())
             .map(cap_std::fs::File::into_std)
             .and_then(|mut file| {
                 for piece in content {
@@ -338,13 +343,8 @@ pub fn write_atomic(path: &Path, content: &[u8]) -> std::io::Result<()> {
         .file_name()
         .ok_or_else(|| std::io::Error::other("no file name"))?;
     let temp = temp_name();
-    let mut options = OpenOptions::new();
-    options
-        .write(true)
-        .create_new(true)
-        .follow(FollowSymlinks::No);
     let result = folder
-        .open_with(&temp, &options)
+        .open_with(&temp, &new_file())
         .map(cap_std::fs::File::into_std)
         .and_then(|mut file| {
             file.write_all(content)?;

@@ -20,6 +20,17 @@ pub fn secretcat(dir: &Path, args: &[&str]) -> Output {
         .expect("the secretcat binary runs")
 }
 
+/// Copy of the repository's catalog and generated outputs in a scratch folder.
+pub fn scratch_repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo_root().join("catalog"), &dir.path().join("catalog"));
+    copy_dir(
+        &repo_root().join("generated"),
+        &dir.path().join("generated"),
+    );
+    dir
+}
+
 /// Copy a folder tree (files only).
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
