@@ -182,6 +182,12 @@ impl Diagnostic {
         self
     }
 
+    /// Replace the help with "did you mean `best`?", the help every unknown-name diagnostic
+    /// gives when a close name exists: for a suggestion looked up after the diagnostic was made.
+    pub(crate) fn suggest(&mut self, best: &str) {
+        self.help = Some(did_you_mean(best));
+    }
+
     fn help_opt(mut self, help: Option<String>) -> Self {
         self.help = help;
         self
@@ -365,7 +371,7 @@ impl Diagnostic {
 
     pub fn unknown_key(secret: &str, key: &str, closest: Option<&str>) -> Self {
         let help = match closest {
-            Some(best) => format!("did you mean `{best}`?"),
+            Some(best) => did_you_mean(best),
             None => format!("define it with a [keys.\"{key}\"] table"),
         };
         Self::new(
@@ -383,7 +389,7 @@ impl Diagnostic {
         all: &[&str],
     ) -> Self {
         let help = match closest {
-            Some(best) => format!("did you mean `{best}`?"),
+            Some(best) => did_you_mean(best),
             None if all.is_empty() => "no bundles are defined: add a [bundles.NAME] table".into(),
             None => format!("defined bundles: {}", all.join(", ")),
         };
@@ -402,7 +408,7 @@ impl Diagnostic {
         all: &[&str],
     ) -> Self {
         let help = match closest {
-            Some(best) => format!("did you mean `{best}`?"),
+            Some(best) => did_you_mean(best),
             None if all.is_empty() => "no environments are declared in secretcat.toml".into(),
             None => format!("declared environments: {}", all.join(", ")),
         };
@@ -620,7 +626,7 @@ impl Diagnostic {
 
     pub fn unknown_owner(subject: &str, owner: &str, closest: Option<&str>, all: &[&str]) -> Self {
         let help = match closest {
-            Some(best) => format!("did you mean `{best}`?"),
+            Some(best) => did_you_mean(best),
             None => format!(
                 "declared owners: {}; or declare it with [owners.{owner}] team = \"...\", contact = \"...\"",
                 all.join(", ")
@@ -647,7 +653,7 @@ impl Diagnostic {
         used: &[&str],
     ) -> Self {
         let help = match closest {
-            Some(best) => format!("did you mean `{best}`?"),
+            Some(best) => did_you_mean(best),
             None => format!("namespaces of the catalog: {}", used.join(", ")),
         };
         Self::new(
@@ -792,7 +798,7 @@ impl Diagnostic {
         closest: Option<&str>,
     ) -> Self {
         let help = match closest {
-            Some(best) => format!("did you mean `{best}`?"),
+            Some(best) => did_you_mean(best),
             None => "add it to the catalog as a [secrets.NAME], or declare what creates it in [unmanaged_secrets.NAME]".into(),
         };
         Self::new(
@@ -1068,6 +1074,11 @@ impl SecretRead<'_> {
 }
 
 /// serde's data-model words in TOML's vocabulary.
+/// The help of an unknown name that has a close existing one.
+fn did_you_mean(best: &str) -> String {
+    format!("did you mean `{best}`?")
+}
+
 fn toml_words(message: &str) -> String {
     [
         ("invalid type: sequence", "invalid type: array"),

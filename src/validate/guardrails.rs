@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::{Ctx, Mapping, Needs};
 use crate::diagnostics::Diagnostic;
 use crate::model::{Bundle, BundleKind, Catalog, Env, Origin, Store, StoreKind, ValueSource};
-use crate::suggest::closest;
+use crate::suggest::Index;
 
 /// Resolve each bundle's `needs` and give it a sync wave after the store and after every bundle
 /// it needs. Kahn's algorithm, not recursion: a long chain of needs must not exhaust the stack.
@@ -17,6 +17,8 @@ pub(super) fn order_bundles(
     store: &Store,
 ) {
     let names: Vec<String> = bundles.keys().cloned().collect();
+    // Built once: a catalog may hold thousands of misspelt needs.
+    let suggestions = Index::new(names.iter().map(String::as_str));
     // Where each resolved `needs` entry was written, for the cycle error.
     let mut written: BTreeMap<(String, String), Origin> = BTreeMap::new();
     for (name, (file, list)) in needs {
@@ -33,7 +35,7 @@ pub(super) fn order_bundles(
                 resolved.push(need.value);
             } else {
                 let all: Vec<&str> = names.iter().map(String::as_str).collect();
-                let best = closest(&need, all.iter().copied());
+                let best = suggestions.closest(&need);
                 ctx.push(
                     Diagnostic::unknown_bundle(
                         &format!("bundle `{name}` needs"),
@@ -153,12 +155,13 @@ pub(super) fn check_namespace_mappings(ctx: &mut Ctx, catalog: &Catalog, mapping
                 .map(String::as_str),
         )
         .collect();
+    let suggestions = Index::new(used.iter().copied());
     for mapping in mappings {
         if used.contains(mapping.from.value.as_str()) {
             continue;
         }
         let used: Vec<&str> = used.iter().copied().collect();
-        let best = closest(&mapping.from, used.iter().copied());
+        let best = suggestions.closest(&mapping.from);
         ctx.push(
             Diagnostic::unknown_namespace(&mapping.env, &mapping.from, best, &used).at(
                 mapping.file,

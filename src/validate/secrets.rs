@@ -11,7 +11,7 @@ use crate::load::raw::{
 };
 use crate::load::spanned::Spanned;
 use crate::model::{Bundle, Consumer, DataRef, Key, NameMap, Origin, Secret, Store, Template};
-use crate::suggest::closest;
+use crate::suggest::{Index, closest};
 
 pub(super) fn compile(
     ctx: &mut Ctx,
@@ -22,10 +22,12 @@ pub(super) fn compile(
 ) -> NameMap<Secret> {
     let (declared_environments, declared_owners) = (ctx.environments, ctx.owners);
     // Secrets are compiled on every core, each with its own findings; only targets, unique per
-    // namespace across the catalog, are then checked one secret after another.
+    // namespace across the catalog, and the suggestions for unknown names are then done one
+    // secret after another.
     let count = raw.len();
     let compiled = crate::parallel::map_owned(raw, |(name, def)| {
         let mut findings = Vec::new();
+        let mut pending = Vec::new();
         let ctx = &mut Ctx {
             diagnostics: &mut findings,
             environments: declared_environments,
@@ -45,13 +47,33 @@ pub(super) fn compile(
             .external_secret
             .as_ref()
             .map_or(origin.span.clone(), |e| e.span.clone());
-        let secret = compile_one(ctx, &name, &origin, raw, store, bundles, keys);
-        (name, origin, [target_span, es_span], secret, findings)
+        let secret = compile_one(ctx, &mut pending, &name, &origin, raw, store, bundles, keys);
+        (
+            name,
+            origin,
+            [target_span, es_span],
+            secret,
+            (findings, pending),
+        )
     });
+    // Each index is built once, and asked from this one thread in the catalog's order: a
+    // catalog of thousands of misspelt references costs a lookup each, and the work cap
+    // (`suggest::WORK_CAP`) falls on the same ones in every run.
+    let key_names = Index::new(keys.keys().map(String::as_str));
+    let bundle_names = Index::new(bundles.keys().map(String::as_str));
     let mut secrets = Vec::with_capacity(count);
     // (what, namespace, name) → (secret, origin) of the first secret rendering that object.
     let mut targets: BTreeMap<(&str, String, String), (String, Origin)> = BTreeMap::new();
-    for (name, origin, [target_span, es_span], secret, findings) in compiled {
+    for (name, origin, [target_span, es_span], secret, (mut findings, pending)) in compiled {
+        for Pending { at, among, wanted } in pending {
+            let index = match among {
+                Among::Keys => &key_names,
+                Among::Bundles => &bundle_names,
+            };
+            if let Some(best) = index.closest(&wanted) {
+                findings[at].suggest(best);
+            }
+        }
         ctx.diagnostics.extend(findings);
         let file = origin.file;
         for (what, object, span) in [
@@ -79,9 +101,39 @@ pub(super) fn compile(
     secrets.into_iter().collect()
 }
 
+/// A finding of the parallel compile (`findings[at]`) that still needs its "did you mean":
+/// `wanted`'s closest name among the catalog's keys or bundles.
+struct Pending {
+    at: usize,
+    among: Among,
+    wanted: String,
+}
+
+enum Among {
+    Keys,
+    Bundles,
+}
+
+/// Push `diagnostic` (built without a suggestion), and have its suggestion looked up later.
+fn push_pending(
+    ctx: &mut Ctx,
+    pending: &mut Vec<Pending>,
+    among: Among,
+    wanted: &str,
+    diagnostic: Diagnostic,
+) {
+    pending.push(Pending {
+        at: ctx.diagnostics.len(),
+        among,
+        wanted: wanted.to_string(),
+    });
+    ctx.push(diagnostic);
+}
+
 #[allow(clippy::too_many_arguments)]
 fn compile_one(
     ctx: &mut Ctx,
+    pending: &mut Vec<Pending>,
     name: &str,
     origin: &Origin,
     raw: RawSecret,
@@ -98,16 +150,14 @@ fn compile_one(
     let bundle = bundles.get(&raw.bundle.value);
     if bundle.is_none() {
         let all: Vec<&str> = bundles.keys().map(String::as_str).collect();
-        let best = closest(&raw.bundle, all.iter().copied());
-        ctx.push(
-            Diagnostic::unknown_bundle(
-                &format!("secret `{name}` belongs to"),
-                &raw.bundle,
-                best,
-                &all,
-            )
-            .at(file, raw.bundle.span.clone(), "no such bundle"),
-        );
+        let diagnostic = Diagnostic::unknown_bundle(
+            &format!("secret `{name}` belongs to"),
+            &raw.bundle,
+            None,
+            &all,
+        )
+        .at(file, raw.bundle.span.clone(), "no such bundle");
+        push_pending(ctx, pending, Among::Bundles, &raw.bundle, diagnostic);
     }
     let namespace = match &raw.namespace {
         Some(namespace) => {
@@ -189,12 +239,12 @@ fn compile_one(
     }
     for key in &raw.extract {
         if !keys.contains_key(&key.value) {
-            let best = closest(key, keys.keys().map(String::as_str));
-            ctx.push(Diagnostic::unknown_key(name, key, best).at(
+            let diagnostic = Diagnostic::unknown_key(name, key, None).at(
                 file,
                 key.span.clone(),
                 "no key with this path",
-            ));
+            );
+            push_pending(ctx, pending, Among::Keys, key, diagnostic);
         }
     }
     let mut extract: Vec<String> = raw.extract.iter().map(|k| k.value.clone()).collect();
@@ -231,12 +281,12 @@ fn compile_one(
             );
         }
         if !keys.contains_key(&key.value) {
-            let best = closest(&key, keys.keys().map(String::as_str));
-            ctx.push(Diagnostic::unknown_key(name, &key, best).at(
+            let diagnostic = Diagnostic::unknown_key(name, &key, None).at(
                 file,
                 key.span.clone(),
                 "no key with this path",
-            ));
+            );
+            push_pending(ctx, pending, Among::Keys, &key, diagnostic);
         }
         if let Some(property) = &property
             && (property.is_empty() || property.chars().any(char::is_control))

@@ -75,6 +75,7 @@ pub fn plan<'a>(
     }
     let seeded = catalog.seeded_keys(env);
     let mut problems = Vec::new();
+    let suggestions = crate::suggest::Index::new(seeded.iter().map(|(k, _)| k.path.as_str()));
     for name in force {
         if seeded.iter().any(|(k, _)| &k.path == name) {
             continue;
@@ -85,8 +86,7 @@ pub fn plan<'a>(
             ),
             None => format!("--force: the catalog has no key `{name}`"),
         };
-        let paths = seeded.iter().map(|(k, _)| k.path.as_str());
-        let problem = match crate::suggest::closest(name, paths) {
+        let problem = match suggestions.closest(name) {
             Some(best) => Diagnostic::usage(message).help(format!("did you mean `{best}`?")),
             None => Diagnostic::usage(message),
         };

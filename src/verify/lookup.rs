@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 use super::walk::{Namespace, Path, Reference, Resource};
 use crate::diagnostics::Diagnostic;
 use crate::model::Catalog;
-use crate::suggest::closest;
+use crate::suggest;
 
 /// One catalog secret as a Kubernetes Secret.
 struct Produced<'a> {
@@ -33,9 +33,11 @@ pub(super) struct Index<'a> {
     catalog: HashMap<&'a str, Vec<Produced<'a>>>,
     unmanaged: HashMap<&'a str, Unmanaged<'a>>,
     defined: HashMap<&'a str, Vec<DefinedAt<'a>>>,
-    /// Every Secret name that exists somewhere, sorted, for "did you mean".
-    names: Vec<&'a str>,
-    suggestions: RefCell<HashMap<String, Option<&'a str>>>,
+    /// Every Secret name that exists somewhere, for "did you mean".
+    names: suggest::Index<'a>,
+    /// The keys a Secret has in a namespace (by name and namespace as shown), for "did you
+    /// mean", built on its first unknown key.
+    keys: RefCell<HashMap<(String, String), suggest::Index<'a>>>,
 }
 
 impl<'a> Index<'a> {
@@ -93,20 +95,19 @@ impl<'a> Index<'a> {
         for (name, namespace, keys) in defined {
             by_name.entry(name).or_default().push((namespace, keys));
         }
-        let mut names: Vec<&str> = produced
-            .keys()
-            .chain(unmanaged.keys())
-            .chain(by_name.keys())
-            .copied()
-            .collect();
-        names.sort_unstable();
-        names.dedup();
+        let names = suggest::Index::new(
+            produced
+                .keys()
+                .chain(unmanaged.keys())
+                .chain(by_name.keys())
+                .copied(),
+        );
         Index {
             catalog: produced,
             unmanaged,
             defined: by_name,
             names,
-            suggestions: RefCell::default(),
+            keys: RefCell::default(),
         }
     }
 
@@ -129,7 +130,7 @@ impl<'a> Index<'a> {
 
         let mut exists = false;
         let mut unknown_keys = false;
-        let mut keys: BTreeSet<&str> = BTreeSet::new();
+        let mut keys: BTreeSet<&'a str> = BTreeSet::new();
         for p in produced
             .iter()
             .filter(|p| in_namespace(&p.namespaces, here))
@@ -183,18 +184,21 @@ impl<'a> Index<'a> {
             return Vec::new();
         }
         let provided: Vec<&str> = keys.iter().copied().collect();
+        let mut suggestions = self.keys.borrow_mut();
         reference
             .keys
             .iter()
             .filter(|(key, _)| !keys.contains(key.as_str()))
             .map(|(key, path)| {
-                let best = closest(key, provided.iter().copied());
+                let index = suggestions
+                    .entry((name.to_string(), here.shown().to_string()))
+                    .or_insert_with(|| suggest::Index::new(keys.iter().copied()));
                 let diagnostic = Diagnostic::unknown_secret_key(
                     file,
                     &resource.at(path),
                     name,
                     key,
-                    best,
+                    index.closest(key),
                     &provided,
                 );
                 (path.clone(), diagnostic)
@@ -216,12 +220,7 @@ impl<'a> Index<'a> {
 
     /// The closest existing Secret name, computed once per unknown name.
     fn suggest(&self, name: &str) -> Option<&'a str> {
-        if let Some(known) = self.suggestions.borrow().get(name) {
-            return *known;
-        }
-        let best = closest(name, self.names.iter().copied());
-        self.suggestions.borrow_mut().insert(name.to_string(), best);
-        best
+        self.names.closest(name)
     }
 }
 
