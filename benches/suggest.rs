@@ -72,7 +72,11 @@ fn manifests(pods: usize, misspelt: usize) -> Vec<Manifest> {
     let mut text = String::new();
     for p in 0..pods {
         let secret = format!("secret-{:05}-creds", p * 7);
-        let read = if p < misspelt { typo(&secret, p) } else { secret };
+        let read = if p < misspelt {
+            typo(&secret, p)
+        } else {
+            secret
+        };
         text.push_str(&format!(
             "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: pod-{p}, namespace: apps}}\nspec:\n  containers:\n    - name: app\n      image: app\n      envFrom: [{{secretRef: {{name: {read}}}}}]\n"
         ));
@@ -93,15 +97,20 @@ fn suggest(c: &mut Criterion) {
                 .diagnostics
                 .len();
             assert_eq!(unknown, misspelt, "one finding per misspelt reference");
-            group.bench_function(BenchmarkId::new(format!("compile-{n}/misspelt"), misspelt), |b| {
-                b.iter(|| secretcat::compile_sources(sources.clone()))
-            });
+            group.bench_function(
+                BenchmarkId::new(format!("compile-{n}/misspelt"), misspelt),
+                |b| b.iter(|| secretcat::compile_sources(sources.clone())),
+            );
         }
 
         let secrets = 5 * n;
         let pods = (n / 2).max(1);
         let compiled = secretcat::compile_sources(catalog(secrets, secrets, 0));
-        assert!(compiled.diagnostics.is_empty(), "{:?}", compiled.diagnostics);
+        assert!(
+            compiled.diagnostics.is_empty(),
+            "{:?}",
+            compiled.diagnostics
+        );
         let catalog = compiled.catalog.expect("compiles");
         let options = Options {
             value_paths: Vec::new(),

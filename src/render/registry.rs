@@ -9,6 +9,7 @@ use handlebars::{
     Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderErrorReason,
 };
 
+use super::limits::{self, Bounded, NESTING_LIMIT, OUTPUT_LIMIT};
 use super::{TEMPLATES, to_yaml};
 use crate::diagnostics::Diagnostic;
 use crate::source::{FileId, Files, display_path};
@@ -29,6 +30,8 @@ pub struct Templates {
     origins: BTreeMap<&'static str, Origin>,
     /// Render the built-in templates through handlebars too, instead of their Rust writers.
     interpret_builtins: bool,
+    /// The most bytes an output rendered through handlebars may have (`limits::OUTPUT_LIMIT`).
+    output_limit: usize,
 }
 
 impl Templates {
@@ -102,17 +105,43 @@ impl Templates {
                 _ => (builtin.to_string(), Origin::Builtin),
             };
             let parsed = matches!(origin, Origin::Override(..)) || interpret_builtins;
-            if parsed && let Err(error) = registry.register_template_string(name, text) {
+            // handlebars' parser recurses on nesting: bound it before it parses.
+            if parsed && let Some(at) = limits::deepest(&text, NESTING_LIMIT) {
+                let reason = format!(
+                    "blocks, subexpressions and literals nest more than {NESTING_LIMIT} levels deep here"
+                );
+                problems.push(located_at(&origin, name, &reason, Some(at)));
+            } else if parsed && let Err(error) = registry.register_template_string(name, text) {
                 let reason = error.reason().to_string();
                 problems.push(located(&origin, name, files, &reason, error.pos()));
             }
             origins.insert(*name, origin);
         }
         if problems.is_empty() {
+            // Partials: written out, not recursive, not too deep (`limits::check_partials`).
+            let parsed = TEMPLATES
+                .iter()
+                .filter_map(|(name, _)| Some((*name, registry.get_template(name)?)));
+            for problem in limits::check_partials(parsed) {
+                let origin = origins
+                    .get(problem.template.as_str())
+                    .cloned()
+                    .unwrap_or(Origin::Builtin);
+                problems.push(located(
+                    &origin,
+                    &problem.template,
+                    files,
+                    &problem.reason,
+                    problem.position,
+                ));
+            }
+        }
+        if problems.is_empty() {
             Ok(Templates {
                 registry,
                 origins,
                 interpret_builtins,
+                output_limit: OUTPUT_LIMIT,
             })
         } else {
             Err(problems)
@@ -145,7 +174,15 @@ impl Templates {
         matches!(self.origins.get(name), Some(Origin::Override(..)))
     }
 
-    /// Render `name` over `data`, which the template context takes over without a copy.
+    /// These templates with outputs bounded by `limit` bytes instead of `OUTPUT_LIMIT`.
+    #[cfg(test)]
+    pub(crate) fn with_output_limit(mut self, limit: usize) -> Templates {
+        self.output_limit = limit;
+        self
+    }
+
+    /// Render `name` over `data`, which the template context takes over without a copy. The
+    /// output stops as soon as it passes the output limit, which is then the error.
     pub(super) fn render(
         &self,
         name: &str,
@@ -153,13 +190,34 @@ impl Templates {
         files: &Files,
     ) -> Result<String, Diagnostic> {
         let context = Context::from(data);
-        self.registry
-            .render_with_context(name, &context)
-            .map_err(|error| {
-                let origin = self.origins.get(name).cloned().unwrap_or(Origin::Builtin);
+        let mut output = Bounded::new(self.output_limit);
+        let origin = || self.origins.get(name).cloned().unwrap_or(Origin::Builtin);
+        match self
+            .registry
+            .render_with_context_to_write(name, &context, &mut output)
+        {
+            Ok(()) => Ok(String::from_utf8(output.text)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())),
+            Err(_) if output.over => {
+                let reason = format!(
+                    "the output passed {} bytes ({}), the most a template may write",
+                    self.output_limit,
+                    shown_size(self.output_limit)
+                );
+                Err(located(&origin(), name, files, &reason, None)
+                    .help("a template writes each value of the catalog a bounded number of times; look for nested `{{#each}}` over the same list"))
+            }
+            Err(error) => {
                 let position = error.line_no.zip(error.column_no);
-                located(&origin, name, files, &error.reason().to_string(), position)
-            })
+                Err(located(
+                    &origin(),
+                    name,
+                    files,
+                    &error.reason().to_string(),
+                    position,
+                ))
+            }
+        }
     }
 }
 
@@ -187,6 +245,31 @@ fn located(
             }
         }
         Origin::Builtin => Diagnostic::template(&format!("{name} (built-in)"), &reason),
+    }
+}
+
+/// A template diagnostic at byte `offset` of the override file, when there is one.
+fn located_at(origin: &Origin, name: &str, reason: &str, offset: Option<usize>) -> Diagnostic {
+    match origin {
+        Origin::Override(id, shown) => {
+            let diagnostic = Diagnostic::template(shown, reason);
+            match offset {
+                Some(at) => diagnostic.at(*id, at..at + 1, ""),
+                None => diagnostic.on_path(shown.clone()),
+            }
+        }
+        Origin::Builtin => Diagnostic::template(&format!("{name} (built-in)"), reason),
+    }
+}
+
+/// `bytes` in MiB or KiB, as the limits are written.
+fn shown_size(bytes: usize) -> String {
+    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
+        format!("{} MiB", bytes >> 20)
+    } else if bytes >= 1 << 10 && bytes % (1 << 10) == 0 {
+        format!("{} KiB", bytes >> 10)
+    } else {
+        format!("{bytes} bytes")
     }
 }
 
