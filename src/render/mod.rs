@@ -5,6 +5,7 @@
 
 mod builtin;
 pub mod docs;
+pub mod limits;
 mod registry;
 pub mod schema;
 mod text;
@@ -316,6 +317,31 @@ pub fn to_yaml(value: &impl serde::Serialize) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_override_writing_past_the_output_limit_stops_there_with_a_template_error() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join(TEMPLATE_DIR)).unwrap();
+        let override_file = root.path().join(TEMPLATE_DIR).join("fixtures.yaml.hbs");
+        // Every fixture once per fixture: quadratic in the catalog.
+        let text = "fixtures:\n{{#each fixtures}}{{#each ../fixtures}}  - {{yaml @key}}\n{{/each}}{{/each}}";
+        std::fs::write(&override_file, text).unwrap();
+        let mut files = Files::default();
+        let templates = Templates::load(root.path(), &mut files).unwrap();
+        let compiled = crate::synthetic::compiled(20);
+        let catalog = compiled.catalog.as_ref().unwrap();
+        assert!(render(catalog, &templates, &files).is_ok(), "fits 256 MiB");
+        let problems = render(catalog, &templates.with_output_limit(4096), &files).unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:#?}");
+        assert_eq!(problems[0].code, crate::diagnostics::Code::Template);
+        let shown = crate::source::display_path(&override_file);
+        assert_eq!(
+            problems[0].message,
+            format!(
+                "template `{shown}`: the output passed 4096 bytes (4 KiB), the most a template may write"
+            )
+        );
+    }
 
     #[test]
     fn invalid_yaml_from_an_override_template_is_refused_with_the_template_named() {

@@ -9,6 +9,7 @@ use handlebars::{
     Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderErrorReason,
 };
 
+use super::limits::{self, Bounded, NESTING_LIMIT, OUTPUT_LIMIT};
 use super::{TEMPLATES, to_yaml};
 use crate::diagnostics::Diagnostic;
 use crate::sandbox::{self, Refusal, Root};
@@ -30,6 +31,8 @@ pub struct Templates {
     origins: BTreeMap<&'static str, Origin>,
     /// Render the built-in templates through handlebars too, instead of their Rust writers.
     interpret_builtins: bool,
+    /// The most bytes an output rendered through handlebars may have (`limits::OUTPUT_LIMIT`).
+    output_limit: usize,
 }
 
 impl Templates {
@@ -122,28 +125,43 @@ impl Templates {
                 }
             };
             let parsed = matches!(origin, Origin::Override(..)) || interpret_builtins;
-            if parsed && let Some(depth) = too_deeply_nested(&text) {
+            // handlebars' parser recurses on nesting: bound it before it parses.
+            if parsed && let Some(at) = limits::deepest(&text, NESTING_LIMIT) {
                 let reason = format!(
-                    "nests blocks {depth} deep; secretcat renders at most {MAX_BLOCK_NESTING} levels"
+                    "blocks, subexpressions and literals nest more than {NESTING_LIMIT} levels deep here"
                 );
-                problems.push(located(&origin, name, files, &reason, None));
-                origins.insert(*name, origin);
-                continue;
-            }
-            if parsed && let Err(error) = registry.register_template_string(name, text) {
+                problems.push(located_at(&origin, name, &reason, Some(at)));
+            } else if parsed && let Err(error) = registry.register_template_string(name, text) {
                 let reason = error.reason().to_string();
                 problems.push(located(&origin, name, files, &reason, error.pos()));
             }
             origins.insert(*name, origin);
         }
         if problems.is_empty() {
-            problems.extend(partial_problems(&registry, &origins, files));
+            // Partials: written out, not recursive, not too deep (`limits::check_partials`).
+            let parsed = TEMPLATES
+                .iter()
+                .filter_map(|(name, _)| Some((*name, registry.get_template(name)?)));
+            for problem in limits::check_partials(parsed) {
+                let origin = origins
+                    .get(problem.template.as_str())
+                    .cloned()
+                    .unwrap_or(Origin::Builtin);
+                problems.push(located(
+                    &origin,
+                    &problem.template,
+                    files,
+                    &problem.reason,
+                    problem.position,
+                ));
+            }
         }
         if problems.is_empty() {
             Ok(Templates {
                 registry,
                 origins,
                 interpret_builtins,
+                output_limit: OUTPUT_LIMIT,
             })
         } else {
             Err(problems)
@@ -176,250 +194,49 @@ impl Templates {
         matches!(self.origins.get(name), Some(Origin::Override(..)))
     }
 
-    /// Render `name` over `data`, which the template context takes over without a copy.
+    /// These templates with outputs bounded by `limit` bytes instead of `OUTPUT_LIMIT`.
+    #[cfg(test)]
+    pub(crate) fn with_output_limit(mut self, limit: usize) -> Templates {
+        self.output_limit = limit;
+        self
+    }
+
+    /// Render `name` over `data`, which the template context takes over without a copy. The
+    /// output stops as soon as it passes the output limit, which is then the error.
     pub(super) fn render(
         &self,
         name: &str,
         data: serde_json::Value,
         files: &Files,
     ) -> Result<String, Diagnostic> {
-        self.render_bounded(name, data, files, MAX_RENDERED_BYTES)
-    }
-
-    /// `render`, failing as soon as the output passes `limit` bytes.
-    fn render_bounded(
-        &self,
-        name: &str,
-        data: serde_json::Value,
-        files: &Files,
-        limit: usize,
-    ) -> Result<String, Diagnostic> {
         let context = Context::from(data);
-        let mut out = Bounded {
-            bytes: Vec::new(),
-            limit,
-            exceeded: false,
-        };
+        let mut output = Bounded::new(self.output_limit);
         let origin = || self.origins.get(name).cloned().unwrap_or(Origin::Builtin);
-        let rendered = self
+        match self
             .registry
-            .render_with_context_to_write(name, &context, &mut out);
-        if out.exceeded {
-            let reason = format!(
-                "renders more than {limit} bytes, secretcat's bound for one output; check for nested loops over large lists"
-            );
-            return Err(located(&origin(), name, files, &reason, None));
-        }
-        rendered.map_err(|error| {
-            let position = error.line_no.zip(error.column_no);
-            located(
-                &origin(),
-                name,
-                files,
-                &error.reason().to_string(),
-                position,
-            )
-        })?;
-        String::from_utf8(out.bytes).map_err(|_| {
-            located(
-                &origin(),
-                name,
-                files,
-                "rendered text that is not UTF-8",
-                None,
-            )
-        })
-    }
-}
-
-/// The most bytes one output may render to through handlebars: at 100,000 secrets the built-in
-/// SECRETS.md is about 150 MB, and a template looping over lists inside lists can grow without
-/// bound.
-pub const MAX_RENDERED_BYTES: usize = 256 * 1024 * 1024;
-
-/// How deep blocks (`{{#each}}`, `{{#if}}`, …) may nest in one template: handlebars parses and
-/// renders them recursively, so a deeper one could exhaust the stack.
-pub const MAX_BLOCK_NESTING: usize = 64;
-
-/// How deep partials may include partials, counted along the longest chain.
-pub const MAX_PARTIAL_DEPTH: usize = 16;
-
-/// Collects rendered text up to a bound, then refuses more.
-struct Bounded {
-    bytes: Vec<u8>,
-    limit: usize,
-    exceeded: bool,
-}
-
-impl std::io::Write for Bounded {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if self.bytes.len() + buf.len() > self.limit {
-            self.exceeded = true;
-            return Err(std::io::Error::other("output bound reached"));
-        }
-        self.bytes.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// The deepest block nesting of `text`, when it passes `MAX_BLOCK_NESTING`. Counted on the raw
-/// text, before handlebars parses it recursively: every `{{#`, `{{~#`, `{{#>` opens, every `{{/`
-/// or `{{~/` closes.
-fn too_deeply_nested(text: &str) -> Option<usize> {
-    let (mut depth, mut deepest) = (0usize, 0usize);
-    for (at, _) in text.match_indices("{{") {
-        let rest = text[at + 2..].trim_start_matches(['{', '~']);
-        if rest.starts_with('#') {
-            depth += 1;
-            deepest = deepest.max(depth);
-        } else if rest.starts_with('/') {
-            depth = depth.saturating_sub(1);
-        }
-    }
-    (deepest > MAX_BLOCK_NESTING).then_some(deepest)
-}
-
-/// What a template's partials call, by name; `None` for a name computed while rendering.
-type Calls = Vec<Option<String>>;
-
-/// The partials every registered template calls (inline partials count as templates of their
-/// own, named as they are called), checked for what handlebars would recurse into without end:
-/// a cycle, a chain deeper than `MAX_PARTIAL_DEPTH`, or a name computed at render time.
-fn partial_problems(
-    registry: &Handlebars<'static>,
-    origins: &BTreeMap<&'static str, Origin>,
-    files: &Files,
-) -> Vec<Diagnostic> {
-    let mut graph: BTreeMap<String, (String, Calls)> = BTreeMap::new();
-    for (name, template) in registry.get_templates() {
-        let mut calls = Vec::new();
-        let mut inline = Vec::new();
-        partial_calls(&template.elements, &mut calls, &mut inline);
-        graph.insert(name.clone(), (name.clone(), calls));
-        for (inline_name, body) in inline {
-            graph.entry(inline_name).or_insert((name.clone(), body));
-        }
-    }
-    let mut problems = Vec::new();
-    let report = |owner: &str, reason: String| {
-        let origin = origins.get(owner).cloned().unwrap_or(Origin::Builtin);
-        located(&origin, owner, files, &reason, None)
-    };
-    for (name, (owner, calls)) in &graph {
-        if calls.iter().any(Option::is_none) {
-            problems.push(report(
-                owner,
-                format!("calls a partial whose name is computed while rendering (in `{name}`); name partials literally, so their nesting can be checked"),
-            ));
-        }
-    }
-    if !problems.is_empty() {
-        return problems;
-    }
-    // Longest chain from each template, by depth-first search with the path on a stack.
-    let mut depth: BTreeMap<&str, usize> = BTreeMap::new();
-    for start in graph.keys() {
-        if let Err(reason) = chain_depth(start, &graph, &mut depth, &mut Vec::new()) {
-            let owner = &graph[start].0;
-            problems.push(report(owner, reason));
-            break;
-        }
-    }
-    problems
-}
-
-/// The longest chain of partials from `name`; an error for a cycle or a chain over the limit.
-fn chain_depth<'g>(
-    name: &'g str,
-    graph: &'g BTreeMap<String, (String, Calls)>,
-    known: &mut BTreeMap<&'g str, usize>,
-    path: &mut Vec<&'g str>,
-) -> Result<usize, String> {
-    if let Some(&depth) = known.get(name) {
-        return Ok(depth);
-    }
-    if let Some(at) = path.iter().position(|&p| p == name) {
-        let mut cycle: Vec<&str> = path[at..].to_vec();
-        cycle.push(name);
-        return Err(format!(
-            "includes itself through partials: {}",
-            cycle.join(" > ")
-        ));
-    }
-    if path.len() > MAX_PARTIAL_DEPTH {
-        return Err(format!(
-            "nests partials more than {MAX_PARTIAL_DEPTH} deep: {} > …",
-            path.join(" > ")
-        ));
-    }
-    path.push(name);
-    let mut deepest = 0;
-    if let Some((_, calls)) = graph.get(name) {
-        for called in calls.iter().flatten() {
-            if graph.contains_key(called) {
-                deepest = deepest.max(1 + chain_depth(called, graph, known, path)?);
+            .render_with_context_to_write(name, &context, &mut output)
+        {
+            Ok(()) => Ok(String::from_utf8(output.text)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())),
+            Err(_) if output.over => {
+                let reason = format!(
+                    "the output passed {} bytes ({}), the most a template may write",
+                    self.output_limit,
+                    shown_size(self.output_limit)
+                );
+                Err(located(&origin(), name, files, &reason, None)
+                    .help("a template writes each value of the catalog a bounded number of times; look for nested `{{#each}}` over the same list"))
             }
-        }
-    }
-    path.pop();
-    known.insert(name, deepest);
-    Ok(deepest)
-}
-
-/// Collect the partials `elements` call (`None` for a computed name) and the inline partials
-/// they define, with what those call.
-fn partial_calls(
-    elements: &[handlebars::template::TemplateElement],
-    calls: &mut Calls,
-    inline: &mut Vec<(String, Calls)>,
-) {
-    use handlebars::template::{Parameter, TemplateElement as E};
-    let literal = |name: &Parameter| match name {
-        Parameter::Name(name) => Some(name.clone()),
-        Parameter::Path(handlebars::Path::Relative((_, raw)))
-        | Parameter::Path(handlebars::Path::Local((_, _, raw))) => Some(raw.clone()),
-        Parameter::Literal(serde_json::Value::String(name)) => Some(name.clone()),
-        Parameter::Literal(other) => Some(other.to_string()),
-        // A subexpression, or a kind this version of handlebars added: computed.
-        _ => None,
-    };
-    for element in elements {
-        match element {
-            E::PartialExpression(partial) | E::PartialBlock(partial) => {
-                let name = literal(&partial.name);
-                if name.as_deref() != Some("@partial-block") {
-                    calls.push(name);
-                }
-                if let Some(body) = &partial.template {
-                    partial_calls(&body.elements, calls, inline);
-                }
+            Err(error) => {
+                let position = error.line_no.zip(error.column_no);
+                Err(located(
+                    &origin(),
+                    name,
+                    files,
+                    &error.reason().to_string(),
+                    position,
+                ))
             }
-            E::DecoratorBlock(decorator) if matches!(&decorator.name, Parameter::Name(n) if n == "inline") =>
-            {
-                let mut body_calls = Vec::new();
-                if let Some(body) = &decorator.template {
-                    partial_calls(&body.elements, &mut body_calls, inline);
-                }
-                match decorator.params.first().map(literal) {
-                    Some(Some(name)) => inline.push((name, body_calls)),
-                    _ => calls.push(None),
-                }
-            }
-            E::DecoratorBlock(decorator) | E::DecoratorExpression(decorator) => {
-                if let Some(body) = &decorator.template {
-                    partial_calls(&body.elements, calls, inline);
-                }
-            }
-            E::HelperBlock(helper) => {
-                for body in [&helper.template, &helper.inverse].into_iter().flatten() {
-                    partial_calls(&body.elements, calls, inline);
-                }
-            }
-            _ => {}
         }
     }
 }
@@ -448,6 +265,31 @@ fn located(
             }
         }
         Origin::Builtin => Diagnostic::template(&format!("{name} (built-in)"), &reason),
+    }
+}
+
+/// A template diagnostic at byte `offset` of the override file, when there is one.
+fn located_at(origin: &Origin, name: &str, reason: &str, offset: Option<usize>) -> Diagnostic {
+    match origin {
+        Origin::Override(id, shown) => {
+            let diagnostic = Diagnostic::template(shown, reason);
+            match offset {
+                Some(at) => diagnostic.at(*id, at..at + 1, ""),
+                None => diagnostic.on_path(shown.clone()),
+            }
+        }
+        Origin::Builtin => Diagnostic::template(&format!("{name} (built-in)"), reason),
+    }
+}
+
+/// `bytes` in MiB or KiB, as the limits are written.
+fn shown_size(bytes: usize) -> String {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
+        format!("{} MiB", bytes >> 20)
+    } else if bytes >= 1 << 10 && bytes.is_multiple_of(1 << 10) {
+        format!("{} KiB", bytes >> 10)
+    } else {
+        format!("{bytes} bytes")
     }
 }
 
@@ -562,50 +404,7 @@ fn present_param<'a>(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    #[test]
-    fn an_output_past_its_bound_stops_rendering_with_a_template_error() {
-        let root = tempfile::tempdir().unwrap();
-        std::fs::create_dir(root.path().join(TEMPLATE_DIR)).unwrap();
-        // Each of 1,000 items writes the list of 1,000 again: a million lines from one line.
-        let text = "{{#each items}}{{#each ../items}}{{this}}\n{{/each}}{{/each}}";
-        std::fs::write(root.path().join("templates/SECRETS.md.hbs"), text).unwrap();
-        let mut files = Files::default();
-        let templates = Templates::load(root.path(), &mut files).unwrap();
-        let data = serde_json::json!({ "items": (0..1000).collect::<Vec<_>>() });
-        let error = templates
-            .render_bounded("SECRETS.md.hbs", data.clone(), &files, 10_000)
-            .unwrap_err();
-        assert_eq!(error.code, crate::diagnostics::Code::Template);
-        assert!(
-            error.message.contains("more than 10000 bytes"),
-            "{}",
-            error.message
-        );
-        assert!(
-            error.message.contains("templates/SECRETS.md.hbs"),
-            "{}",
-            error.message
-        );
-        let whole = templates
-            .render_bounded("SECRETS.md.hbs", data, &files, MAX_RENDERED_BYTES)
-            .unwrap();
-        assert_eq!(whole.lines().count(), 1_000_000);
-    }
-
-    #[test]
-    fn block_nesting_is_counted_on_the_raw_text() {
-        let nested = |n: usize| format!("{}{}", "{{#if a}}".repeat(n), "{{/if}}".repeat(n));
-        assert_eq!(too_deeply_nested(&nested(MAX_BLOCK_NESTING)), None);
-        assert_eq!(
-            too_deeply_nested(&nested(MAX_BLOCK_NESTING + 1)),
-            Some(MAX_BLOCK_NESTING + 1)
-        );
-        // Siblings do not add up, and whitespace control is seen through.
-        let siblings = "{{~#if a}}{{~/if}}".repeat(500);
-        assert_eq!(too_deeply_nested(&siblings), None);
-    }
+    use super::markdown_cell;
 
     #[test]
     fn a_markdown_cell_is_one_line_with_pipes_and_control_characters_escaped() {
