@@ -41,6 +41,9 @@ pub struct Diagnostic {
     /// A path the problem is about when it has no catalog span (an unreadable file, an output).
     pub path: Option<String>,
     pub help: Option<String>,
+    /// An unknown owner or environment whose "did you mean" is looked up once the whole catalog
+    /// is compiled, against one index of the declared names (`validate::suggest_declared`).
+    pub(crate) suggest_for: Option<String>,
 }
 
 macro_rules! codes {
@@ -145,6 +148,7 @@ impl Diagnostic {
             secondary: Vec::new(),
             path: None,
             help: None,
+            suggest_for: None,
         }
     }
 
@@ -401,22 +405,18 @@ impl Diagnostic {
     }
 
     /// `subject` says who names it: "secret `s` is limited to", "key `k` overrides".
-    pub fn unknown_environment(
-        subject: &str,
-        env: &str,
-        closest: Option<&str>,
-        all: &[&str],
-    ) -> Self {
-        let help = match closest {
-            Some(best) => did_you_mean(best),
-            None if all.is_empty() => "no environments are declared in secretcat.toml".into(),
-            None => format!("declared environments: {}", all.join(", ")),
+    pub fn unknown_environment(subject: &str, env: &str, all: &[&str]) -> Self {
+        let help = match all {
+            [] => "no environments are declared in secretcat.toml".to_string(),
+            all => format!("declared environments: {}", some_of(all)),
         };
-        Self::new(
+        let mut diagnostic = Self::new(
             Code::UnknownEnvironment,
             format!("{subject} unknown environment `{env}`"),
         )
-        .help(help)
+        .help(help);
+        diagnostic.suggest_for = Some(env.to_string());
+        diagnostic
     }
 
     pub fn missing_value_source(key: &str, seeding: &[&str]) -> Self {
@@ -624,19 +624,17 @@ impl Diagnostic {
         .help("say why it must exist before its consumers: `preprovision_reason = \"...\"`")
     }
 
-    pub fn unknown_owner(subject: &str, owner: &str, closest: Option<&str>, all: &[&str]) -> Self {
-        let help = match closest {
-            Some(best) => did_you_mean(best),
-            None => format!(
-                "declared owners: {}; or declare it with [owners.{owner}] team = \"...\", contact = \"...\"",
-                all.join(", ")
-            ),
-        };
-        Self::new(
+    pub fn unknown_owner(subject: &str, owner: &str, all: &[&str]) -> Self {
+        let mut diagnostic = Self::new(
             Code::UnknownOwner,
             format!("{subject} unknown owner `{owner}`"),
         )
-        .help(help)
+        .help(format!(
+            "declared owners: {}; or declare it with [owners.{owner}] team = \"...\", contact = \"...\"",
+            some_of(all)
+        ));
+        diagnostic.suggest_for = Some(owner.to_string());
+        diagnostic
     }
 
     pub fn missing_owner(what: &str, name: &str, all: &[&str]) -> Self {
@@ -1073,12 +1071,22 @@ impl SecretRead<'_> {
     }
 }
 
-/// serde's data-model words in TOML's vocabulary.
+/// A list of names for a help line: the first 20, and how many more, so a catalog declaring
+/// thousands does not print thousands with every error.
+fn some_of(all: &[&str]) -> String {
+    const SHOWN: usize = 20;
+    match all.len() {
+        n if n <= SHOWN => all.join(", "),
+        n => format!("{}, and {} more", all[..SHOWN].join(", "), n - SHOWN),
+    }
+}
+
 /// The help of an unknown name that has a close existing one.
 fn did_you_mean(best: &str) -> String {
     format!("did you mean `{best}`?")
 }
 
+/// serde's data-model words in TOML's vocabulary.
 fn toml_words(message: &str) -> String {
     [
         ("invalid type: sequence", "invalid type: array"),

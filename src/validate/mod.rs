@@ -10,14 +10,14 @@ mod secrets;
 
 use std::collections::BTreeMap;
 
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Code, Diagnostic};
 use crate::load::RawCatalog;
 use crate::load::defs::Defs;
 use crate::load::raw::{BundleKind, RawEnvironment, RawOwner, RawStore, StoreKind};
 use crate::load::spanned::Spanned;
 use crate::model::{Bundle, Catalog, Environment, Origin, Owner, Store};
 use crate::source::FileId;
-use crate::suggest::closest;
+use crate::suggest::Index;
 
 /// Diagnostics collected while validating, and the declared names references are checked against.
 pub(crate) struct Ctx<'a> {
@@ -57,14 +57,11 @@ impl Ctx<'_> {
             return true;
         }
         let all: Vec<&str> = self.environments.iter().map(String::as_str).collect();
-        let best = closest(env, all.iter().copied());
-        self.push(
-            Diagnostic::unknown_environment(subject, env, best, &all).at(
-                file,
-                env.span.clone(),
-                "not declared",
-            ),
-        );
+        self.push(Diagnostic::unknown_environment(subject, env, &all).at(
+            file,
+            env.span.clone(),
+            "not declared",
+        ));
         false
     }
 
@@ -75,8 +72,7 @@ impl Ctx<'_> {
             return;
         }
         let all: Vec<&str> = self.owners.iter().map(String::as_str).collect();
-        let best = closest(owner, all.iter().copied());
-        self.push(Diagnostic::unknown_owner(subject, owner, best, &all).at(
+        self.push(Diagnostic::unknown_owner(subject, owner, &all).at(
             file,
             owner.span.clone(),
             "not declared in [owners]",
@@ -130,10 +126,50 @@ pub fn validate(
 ) -> Option<Catalog> {
     let declared_environments: Vec<String> = raw.environments.names().cloned().collect();
     let declared_owners: Vec<String> = raw.owners.names().cloned().collect();
+    let catalog = compile_catalog(
+        raw,
+        catalog_dir,
+        diagnostics,
+        &declared_environments,
+        &declared_owners,
+    );
+    suggest_declared(diagnostics, &declared_environments, &declared_owners);
+    catalog
+}
+
+/// The "did you mean" of every unknown owner and environment, looked up after the whole catalog
+/// is compiled, from one thread in report order, against one index per list: thousands of
+/// references to names a catalog does not declare cost a lookup each, and the same in every run.
+fn suggest_declared(diagnostics: &mut [Diagnostic], environments: &[String], owners: &[String]) {
+    let environments = Index::new(environments.iter().map(String::as_str));
+    let owners = Index::new(owners.iter().map(String::as_str));
+    for diagnostic in diagnostics.iter_mut() {
+        let index = match diagnostic.code {
+            Code::UnknownEnvironment => &environments,
+            Code::UnknownOwner => &owners,
+            _ => continue,
+        };
+        if let Some(best) = diagnostic
+            .suggest_for
+            .take()
+            .and_then(|w| index.closest(&w))
+        {
+            diagnostic.suggest(best);
+        }
+    }
+}
+
+fn compile_catalog(
+    raw: RawCatalog,
+    catalog_dir: String,
+    diagnostics: &mut Vec<Diagnostic>,
+    declared_environments: &[String],
+    declared_owners: &[String],
+) -> Option<Catalog> {
     let mut ctx = Ctx {
         diagnostics,
-        environments: &declared_environments,
-        owners: &declared_owners,
+        environments: declared_environments,
+        owners: declared_owners,
     };
     let (store_file, raw_store) = raw.store?;
     let store = compile_store(&mut ctx, store_file, raw_store.value);
@@ -482,6 +518,54 @@ namespace = "ameide-int-tests"
 [keys.db-url]
 fixture = "postgresql://db"
 "#;
+
+    #[test]
+    fn unknown_owners_are_suggested_once_compiled_and_a_long_list_is_cut() {
+        let owners: String = (0..30)
+            .map(|i| format!("[owners.team-{i:02}]\nteam = \"T\"\ncontact = \"#t\"\n"))
+            .collect();
+        let keys: String = (0..500)
+            .map(|i| {
+                format!(
+                    "[keys.k{i}]\nowner = \"taem-{:02}\"\nfixture = \"x\"\n",
+                    i % 30
+                )
+            })
+            .collect();
+        let text = format!("{BASE}{owners}{keys}[keys.lone]\nowner = \"zzz\"\nfixture = \"x\"\n");
+        let compiled =
+            crate::compile_sources(vec![(std::path::PathBuf::from("secretcat.toml"), text)]);
+        let unknown: Vec<_> = compiled
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == Code::UnknownOwner)
+            .collect();
+        assert_eq!(unknown.len(), 501);
+        for (i, d) in unknown
+            .iter()
+            .filter(|d| d.message.contains("taem-"))
+            .enumerate()
+        {
+            let wanted = d
+                .message
+                .rsplit('`')
+                .nth(1)
+                .unwrap()
+                .replace("taem", "team");
+            assert_eq!(
+                d.help.as_deref(),
+                Some(format!("did you mean `{wanted}`?").as_str()),
+                "{i}"
+            );
+        }
+        let lone = unknown
+            .iter()
+            .find(|d| d.message.contains("`zzz`"))
+            .unwrap();
+        let help = lone.help.as_deref().unwrap();
+        assert!(help.contains("team-19, and 10 more;"), "{help}");
+        assert!(!help.contains("team-20"), "{help}");
+    }
 
     /// Compile BASE plus `extra` as one secretcat.toml; the (code, line, column) of every diagnostic.
     fn diagnose(extra: &str) -> Vec<(Code, isize, usize)> {
