@@ -236,7 +236,8 @@ impl Walk<'_> {
 }
 
 /// Load a catalog held in memory: (path, text) pairs, the root file being the one whose path is
-/// `secretcat.toml`. For tools and tests that have no folder on disk.
+/// `secretcat.toml`. For tools and tests that have no folder on disk. It stands for a catalog in
+/// `catalog/` below the root, as its headers say, so outputs there are refused as on disk.
 pub fn load_sources(
     sources: Vec<(PathBuf, String)>,
     files: &mut Files,
@@ -257,6 +258,7 @@ pub fn load_sources(
         })
         .collect();
     merge_all(&mut catalog, &read, files, diagnostics);
+    catalog.within_root = Some(PathBuf::from("catalog"));
     catalog
 }
 
