@@ -9,7 +9,7 @@ use handlebars::{
     Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderErrorReason,
 };
 
-use super::limits::{self, Bounded, NESTING_LIMIT, OUTPUT_LIMIT};
+use super::limits::{self, Bounded, NESTING_LIMIT, OUTPUT_LIMIT, TAG_LIMIT};
 use super::{TEMPLATES, to_yaml};
 use crate::diagnostics::Diagnostic;
 use crate::sandbox::{self, Refusal, Root};
@@ -125,8 +125,14 @@ impl Templates {
                 }
             };
             let parsed = matches!(origin, Origin::Override(..)) || interpret_builtins;
-            // handlebars' parser recurses on nesting: bound it before it parses.
-            if parsed && let Some(at) = limits::deepest(&text, NESTING_LIMIT) {
+            // handlebars' parser recurses on nesting and counts lines afresh for every tag:
+            // bound both before it parses.
+            if parsed && let Some(at) = limits::tag_beyond_limit(&text, TAG_LIMIT) {
+                let reason = format!(
+                    "holds more than {TAG_LIMIT} tags (`{{{{…}}}}`), the most secretcat lets one template have, since parsing costs the square of their number; write a loop (`{{{{#each}}}}`) instead of repeating tags"
+                );
+                problems.push(located_at(&origin, name, &reason, Some(at)));
+            } else if parsed && let Some(at) = limits::deepest(&text, NESTING_LIMIT) {
                 let reason = format!(
                     "blocks, subexpressions and literals nest more than {NESTING_LIMIT} levels deep here"
                 );
