@@ -265,9 +265,20 @@ fn secretcat(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Output {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    for name in ["VAULT_ADDR", "VAULT_TOKEN", "BAO_ADDR", "BAO_TOKEN"] {
+    let names = [
+        "VAULT_ADDR",
+        "VAULT_TOKEN",
+        "VAULT_NAMESPACE",
+        "BAO_ADDR",
+        "BAO_TOKEN",
+        "BAO_NAMESPACE",
+    ];
+    for name in names {
         command.env_remove(name);
     }
+    // Nor may the developer's own `~/.vault-token`: HOME is an empty folder unless given.
+    let home = tempfile::tempdir().unwrap();
+    command.env("HOME", home.path());
     command.envs(vars.iter().copied());
     let mut child = command.spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -639,6 +650,77 @@ fn preflight_in_production_finds_a_short_value_and_a_leftover_fixture() {
 }
 
 #[test]
+fn the_token_vault_login_leaves_in_home_is_used_when_no_other_is_given() {
+    let Some(bao) = Bao::start() else { return };
+    let repo = repository("secret");
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join(".vault-token"), &bao.root_token).unwrap();
+    let address = bao.address();
+    let home_path = home.path().to_string_lossy().into_owned();
+    let vars = [
+        ("VAULT_ADDR", address.as_str()),
+        ("HOME", home_path.as_str()),
+    ];
+    let seed = secretcat(repo.path(), &["seed", "--env", "dev"], &vars);
+    assert_eq!(exit(&seed), Some(0), "{}", text(&seed.stderr));
+    assert_token_hidden(&seed, &bao.root_token);
+    assert_eq!(bao.value("db-url").as_deref(), Some(FIXTURE));
+    // VAULT_TOKEN wins over the file, as with the vault CLI.
+    let wrong = [&vars[..], &[("VAULT_TOKEN", "s.not-a-real-token")]].concat();
+    let denied = secretcat(repo.path(), &["preflight", "--env", "dev"], &wrong);
+    assert_eq!(codes(&text(&denied.stderr)), ["vault-denied"]);
+}
+
+#[test]
+fn a_namespace_from_the_flag_or_the_environment_holds_every_request() {
+    let Some(bao) = Bao::start() else { return };
+    bao.cli_ok(&["namespace", "create", "platform"]);
+    bao.cli_ok(&[
+        "secrets",
+        "enable",
+        "-ns=platform",
+        "-path=secret",
+        "-version=2",
+        "kv",
+    ]);
+    let repo = repository("secret");
+    let seed = against(
+        &bao,
+        repo.path(),
+        &["seed", "--env", "dev", "--namespace", "platform"],
+    );
+    assert_eq!(exit(&seed), Some(0), "{}", text(&seed.stderr));
+    let in_namespace = bao.cli(&[
+        "kv",
+        "get",
+        "-ns=platform",
+        "-mount=secret",
+        "-field=value",
+        "db-url",
+    ]);
+    assert_eq!(text(&in_namespace.stdout).trim(), FIXTURE);
+    assert_eq!(bao.value("db-url"), None, "nothing in the root namespace");
+    // The same namespace from VAULT_NAMESPACE: preflight finds what seed wrote there.
+    let address = bao.address();
+    let vars = [
+        ("VAULT_ADDR", address.as_str()),
+        ("VAULT_TOKEN", bao.root_token.as_str()),
+        ("VAULT_NAMESPACE", "platform/"),
+    ];
+    let preflight = secretcat(repo.path(), &["preflight", "--env", "dev"], &vars);
+    let stderr = text(&preflight.stderr);
+    assert_eq!(
+        codes(&stderr),
+        ["missing-vault-key"],
+        "only the external key: {stderr}"
+    );
+    // Without it, the root namespace's `secret/` holds none of them.
+    let root = against(&bao, repo.path(), &["preflight", "--env", "dev"]);
+    let stderr = text(&root.stderr);
+    assert_eq!(codes(&stderr).len(), 3, "{stderr}");
+}
+
+#[test]
 fn a_wrong_token_or_a_narrow_policy_is_denied_naming_path_and_capability() {
     let Some(bao) = Bao::start() else { return };
     let repo = repository("secret");
@@ -830,7 +912,7 @@ fn no_address_or_no_token_is_a_usage_error_that_contacts_nothing() {
     );
     assert_eq!(exit(&output), Some(2));
     assert!(text(&output.stderr).starts_with(
-        "error[usage]: no Vault token: set VAULT_TOKEN (or BAO_TOKEN), or pass --token-file FILE"
+        "error[usage]: no Vault token: set VAULT_TOKEN (or BAO_TOKEN), pass --token-file FILE, or run `vault login`, which writes ~/.vault-token"
     ));
     assert!(text(&output.stderr).ends_with("secretcat: 1 error(s); nothing was written\n"));
     let output = secretcat(

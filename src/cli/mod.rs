@@ -214,9 +214,12 @@ pub struct VaultArgs {
     /// Vault (or OpenBao) address [default: $VAULT_ADDR, else $BAO_ADDR]
     #[arg(long, value_name = "URL")]
     pub addr: Option<String>,
-    /// File holding the token [default: $VAULT_TOKEN, else $BAO_TOKEN]
+    /// File holding the token [default: $VAULT_TOKEN, else $BAO_TOKEN, else ~/.vault-token]
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
+    /// Vault namespace to work in, sent as X-Vault-Namespace [default: $VAULT_NAMESPACE, else $BAO_NAMESPACE]
+    #[arg(long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
     /// Seconds to wait for a connection, and for each answer
     #[arg(long, value_name = "SECONDS", default_value_t = 5)]
     pub timeout: u64,

@@ -35,6 +35,7 @@ fn connect(catalog: &Catalog, env: Env, args: &VaultArgs) -> Result<HttpTranspor
     let connection = ConnectionArgs {
         address: args.addr.as_deref(),
         token_file: args.token_file.as_deref(),
+        namespace: args.namespace.as_deref(),
         timeout_seconds: args.timeout,
     };
     let server = catalog.store_in(env).server.as_deref();

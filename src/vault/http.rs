@@ -106,10 +106,27 @@ pub struct HttpTransport {
     agent: ureq::Agent,
     address: String,
     token: Token,
+    namespace: Option<String>,
     timeout: Duration,
 }
 
 impl HttpTransport {
+    /// Send every request in the Vault namespace `namespace` (`X-Vault-Namespace`).
+    pub fn in_namespace(mut self, namespace: Option<String>) -> HttpTransport {
+        self.namespace = namespace;
+        self
+    }
+
+    /// The namespace requests are sent in; `None` for the root namespace.
+    pub fn namespace(&self) -> Option<&str> {
+        self.namespace.as_deref()
+    }
+
+    #[cfg(test)]
+    pub(super) fn token_for_tests(&self) -> &str {
+        self.token.expose()
+    }
+
     /// `address` is `http://host:port` (a trailing `/` is dropped); `timeout` bounds the connect
     /// and, separately, the whole exchange of each request, so a server that accepts and then
     /// never answers fails after it instead of hanging.
@@ -126,6 +143,7 @@ impl HttpTransport {
             agent: ureq::Agent::new_with_config(config),
             address: address.trim_end_matches('/').to_string(),
             token,
+            namespace: None,
             timeout,
         }
     }
@@ -135,14 +153,24 @@ impl Transport for HttpTransport {
     fn send(&self, request: &Request) -> Result<Response, TransportError> {
         let url = format!("{}/v1/{}", self.address, request.path);
         let token = self.token.expose();
+        let namespace = self.namespace.as_deref();
         let result = match (&request.method, &request.body) {
-            (Method::Get, _) => self.agent.get(&url).header("X-Vault-Token", token).call(),
-            (Method::Post, body) => self
-                .agent
-                .post(&url)
-                .header("X-Vault-Token", token)
-                .content_type("application/json")
-                .send(body.as_ref().map(|b| b.to_string()).unwrap_or_default()),
+            (Method::Get, _) => {
+                let call = self.agent.get(&url).header("X-Vault-Token", token);
+                match namespace {
+                    Some(namespace) => call.header("X-Vault-Namespace", namespace).call(),
+                    None => call.call(),
+                }
+            }
+            (Method::Post, body) => {
+                let call = self.agent.post(&url).header("X-Vault-Token", token);
+                let call = match namespace {
+                    Some(namespace) => call.header("X-Vault-Namespace", namespace),
+                    None => call,
+                };
+                call.content_type("application/json")
+                    .send(body.as_ref().map(|b| b.to_string()).unwrap_or_default())
+            }
         };
         let mut response = result.map_err(classify)?;
         let status = response.status().as_u16();
@@ -187,7 +215,13 @@ fn classify(error: ureq::Error) -> TransportError {
         {
             TransportError::Unreachable(io.to_string())
         }
-        ureq::Error::HostNotFound => TransportError::Unreachable("host not found".into()),
+        // The standard library's resolver failure has no kind of its own, only this wording.
+        ureq::Error::Io(io) if io.to_string().contains("failed to lookup address") => {
+            TransportError::Unreachable(format!("its host name does not resolve ({io})"))
+        }
+        ureq::Error::HostNotFound => {
+            TransportError::Unreachable("its host name does not resolve".into())
+        }
         ureq::Error::ConnectionFailed => TransportError::Unreachable("connection failed".into()),
         other => TransportError::Other(other.to_string()),
     }
@@ -196,6 +230,29 @@ fn classify(error: ureq::Error) -> TransportError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_host_name_that_does_not_resolve_is_unreachable_not_a_strange_answer() {
+        let lookup = std::io::Error::other(
+            "failed to lookup address information: Name or service not known",
+        );
+        let TransportError::Unreachable(detail) = classify(ureq::Error::Io(lookup)) else {
+            panic!("not unreachable");
+        };
+        assert!(
+            detail.starts_with("its host name does not resolve"),
+            "{detail}"
+        );
+        assert!(matches!(
+            classify(ureq::Error::HostNotFound),
+            TransportError::Unreachable(_)
+        ));
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(matches!(
+            classify(ureq::Error::Io(refused)),
+            TransportError::Unreachable(_)
+        ));
+    }
 
     #[test]
     fn a_token_is_trimmed_and_never_shown() {

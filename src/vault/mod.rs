@@ -42,12 +42,15 @@ use crate::diagnostics::Diagnostic;
 pub struct ConnectionArgs<'a> {
     pub address: Option<&'a str>,
     pub token_file: Option<&'a Path>,
+    /// The Vault (Enterprise or OpenBao) namespace every request is sent in.
+    pub namespace: Option<&'a str>,
     pub timeout_seconds: u64,
 }
 
-/// The transport the flags and the environment describe. The address comes from `--addr`,
-/// `VAULT_ADDR` or `BAO_ADDR`; the token from `--token-file`, `VAULT_TOKEN` or `BAO_TOKEN`, in
-/// that order. `var` reads an environment variable (a parameter, so tests need not set any).
+/// The transport the flags and the environment describe, as the vault CLI reads them. The
+/// address comes from `--addr`, `VAULT_ADDR` or `BAO_ADDR`; the token from `--token-file`,
+/// `VAULT_TOKEN`, `BAO_TOKEN` or the file `vault login` writes, `$HOME/.vault-token`; the
+/// namespace from `--namespace`, `VAULT_NAMESPACE` or `BAO_NAMESPACE`; each in that order. `var` reads an environment variable (a parameter, so tests need not set any).
 /// `catalog_server` is the environment's store address, offered as a hint when none is given.
 pub fn connect(
     args: &ConnectionArgs,
@@ -85,23 +88,72 @@ pub fn connect(
                 ))
             })?
         }
-        None => {
-            let text = from_env(["VAULT_TOKEN", "BAO_TOKEN"]).ok_or_else(|| {
-                Diagnostic::usage("no Vault token: set VAULT_TOKEN (or BAO_TOKEN), or pass --token-file FILE")
-                    .help("the token is never taken from the command line, where other users of the machine could read it")
-            })?;
-            Token::new(&text).ok_or_else(|| {
+        None => match from_env(["VAULT_TOKEN", "BAO_TOKEN"]) {
+            Some(text) => Token::new(&text).ok_or_else(|| {
                 Diagnostic::usage(
                     "the token in VAULT_TOKEN (or BAO_TOKEN) holds characters a token cannot have",
                 )
-            })?
-        }
+            })?,
+            None => login_token_file(&var)?.ok_or_else(|| {
+                Diagnostic::usage("no Vault token: set VAULT_TOKEN (or BAO_TOKEN), pass --token-file FILE, or run `vault login`, which writes ~/.vault-token")
+                    .help("the token is never taken from the command line, where other users of the machine could read it")
+            })?,
+        },
     };
+    let namespace = match args.namespace {
+        Some(namespace) => Some(namespace.to_string()),
+        None => from_env(["VAULT_NAMESPACE", "BAO_NAMESPACE"]),
+    };
+    let namespace = namespace
+        .map(|namespace| checked_namespace(&namespace))
+        .transpose()?
+        .flatten();
     if args.timeout_seconds == 0 {
         return Err(Diagnostic::usage("--timeout must be at least 1 second"));
     }
     let timeout = Duration::from_secs(args.timeout_seconds);
-    Ok(HttpTransport::new(&address, token, timeout))
+    Ok(HttpTransport::new(&address, token, timeout).in_namespace(namespace))
+}
+
+/// The token `vault login` (or `bao login`) left in `$HOME/.vault-token`, if there is one.
+fn login_token_file(var: &impl Fn(&str) -> Option<String>) -> Result<Option<Token>, Diagnostic> {
+    let Some(home) = var("HOME").filter(|home| !home.is_empty()) else {
+        return Ok(None);
+    };
+    let path = Path::new(&home).join(".vault-token");
+    let shown = crate::source::display_path(&path);
+    let bytes = match crate::sandbox::read_named(&path, crate::sandbox::TOKEN_FILE) {
+        Ok(bytes) => bytes,
+        Err(crate::sandbox::Refusal::Missing) => return Ok(None),
+        Err(refusal) => return Err(refusal.diagnostic(&shown, "read the token file")),
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    Token::new(&text).map(Some).ok_or_else(|| {
+        Diagnostic::usage(format!(
+            "token file `{shown}` holds no token: it is empty, or holds more than one line or characters a token cannot have"
+        ))
+    })
+}
+
+/// A namespace as the `X-Vault-Namespace` header carries it: `team/app`, without the slashes
+/// around it; `None` for the root namespace (empty).
+fn checked_namespace(namespace: &str) -> Result<Option<String>, Diagnostic> {
+    let namespace = namespace.trim().trim_matches('/');
+    if namespace.is_empty() {
+        return Ok(None);
+    }
+    let usable = namespace.bytes().all(|b| b.is_ascii_graphic())
+        && namespace
+            .split('/')
+            .all(|part| !part.is_empty() && part != "." && part != "..");
+    match usable {
+        true => Ok(Some(namespace.to_string())),
+        false => Err(Diagnostic::usage(format!(
+            "Vault namespace `{}` is not a namespace path",
+            crate::terminal::visible(namespace)
+        ))
+        .help("a namespace is names separated by `/`, such as `platform` or `platform/dev`")),
+    }
 }
 
 /// An address ureq can use, over a scheme this build speaks.
@@ -130,6 +182,7 @@ mod tests {
         ConnectionArgs {
             address,
             token_file: None,
+            namespace: None,
             timeout_seconds: 5,
         }
     }
@@ -183,6 +236,57 @@ mod tests {
             "{}",
             error.message
         );
+    }
+
+    #[test]
+    fn the_login_token_file_is_the_last_resort_and_the_namespace_follows_the_vault_cli() {
+        let home = tempfile::tempdir().unwrap();
+        let home_path = home.path().to_str().unwrap().to_string();
+        std::fs::write(home.path().join(".vault-token"), "s.from-login\n").unwrap();
+        let with = |token: Option<&'static str>, namespace: Option<&'static str>| {
+            let home = home_path.clone();
+            move |name: &str| match name {
+                "HOME" => Some(home.clone()),
+                "VAULT_TOKEN" => token.map(String::from),
+                "VAULT_NAMESPACE" => namespace.map(String::from),
+                _ => None,
+            }
+        };
+        let from_file = connect(&args(Some("http://a:1")), with(None, None), None).unwrap();
+        assert_eq!(from_file.token_for_tests(), "s.from-login");
+        assert_eq!(from_file.namespace(), None);
+        let from_env = connect(
+            &args(Some("http://a:1")),
+            with(Some("s.env"), Some("/team/app/")),
+            None,
+        );
+        let from_env = from_env.unwrap();
+        assert_eq!(from_env.token_for_tests(), "s.env");
+        assert_eq!(from_env.namespace(), Some("team/app"));
+        let flag = ConnectionArgs {
+            namespace: Some("other"),
+            ..args(Some("http://a:1"))
+        };
+        let flagged = connect(&flag, with(Some("s.env"), Some("team")), None).unwrap();
+        assert_eq!(flagged.namespace(), Some("other"));
+        let bad = ConnectionArgs {
+            namespace: Some("a/../b"),
+            ..args(Some("http://a:1"))
+        };
+        assert_eq!(
+            connect(&bad, with(Some("s"), None), None).unwrap_err().code,
+            Code::Usage
+        );
+        std::fs::write(home.path().join(".vault-token"), "").unwrap();
+        let empty = connect(&args(Some("http://a:1")), with(None, None), None).unwrap_err();
+        assert!(
+            empty.message.contains("holds no token"),
+            "{}",
+            empty.message
+        );
+        std::fs::remove_file(home.path().join(".vault-token")).unwrap();
+        let none = connect(&args(Some("http://a:1")), with(None, None), None).unwrap_err();
+        assert!(none.message.contains("vault login"), "{}", none.message);
     }
 
     #[test]
