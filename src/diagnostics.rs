@@ -961,6 +961,24 @@ impl Diagnostic {
         Self::vault_gap(Code::MissingVaultKey, read, "which does not exist", false)
     }
 
+    /// A key whose latest version is deleted (or destroyed): ESO reads nothing, and a
+    /// write-once seed leaves it as it is.
+    pub fn deleted_vault_key(read: &SecretRead, version: u64, destroyed: bool) -> Self {
+        let (mount, key) = (read.mount, read.key);
+        let (state, help) = match destroyed {
+            false => (
+                "deleted",
+                format!(
+                    "`vault kv undelete -mount={mount} -versions={version} {key}` brings it back; or {}",
+                    read.fix(true)
+                ),
+            ),
+            true => ("destroyed", read.fix(true)),
+        };
+        let gap = format!("whose latest version ({version}) is {state}");
+        Self::vault_gap(Code::MissingVaultKey, read, &gap, true).help(help)
+    }
+
     pub fn missing_vault_property(read: &SecretRead, present: &[&str]) -> Self {
         let gap = match present {
             [] => "but the key has no properties".to_string(),

@@ -672,6 +672,51 @@ fn the_token_vault_login_leaves_in_home_is_used_when_no_other_is_given() {
 }
 
 #[test]
+fn a_deleted_latest_version_is_named_by_seed_and_by_preflight() {
+    let Some(bao) = Bao::start() else { return };
+    let repo = repository("secret");
+    assert_eq!(
+        exit(&against(&bao, repo.path(), &["seed", "--env", "dev"])),
+        Some(0)
+    );
+    bao.put("api-token", "tok_live_from_the_console");
+    bao.cli_ok(&["kv", "delete", "-mount=secret", "db-url"]);
+    let seed = against(&bao, repo.path(), &["seed", "--env", "dev"]);
+    let stdout = text(&seed.stdout);
+    assert_eq!(exit(&seed), Some(0), "{}", text(&seed.stderr));
+    assert!(
+        stdout.contains("kept      db-url (fixture; exists in Vault with its latest version (1) deleted, left as it is: nothing reads it until it is brought back (`vault kv undelete`) or `--force db-url` writes a new one)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("kept      db-password (generated"),
+        "{stdout}"
+    );
+    assert_eq!(bao.value("db-url"), None, "write-once leaves it deleted");
+    let preflight = against(&bao, repo.path(), &["preflight", "--env", "dev"]);
+    let stderr = text(&preflight.stderr);
+    assert_eq!(exit(&preflight), Some(1), "{stderr}");
+    assert_eq!(codes(&stderr), ["missing-vault-key"], "{stderr}");
+    assert!(
+        stderr.contains("of Vault key `secret/db-url`, whose latest version (1) is deleted"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("`vault kv undelete -mount=secret -versions=1 db-url` brings it back"),
+        "{stderr}"
+    );
+    // Destroyed is gone for good, and said so.
+    bao.cli_ok(&["kv", "destroy", "-mount=secret", "-versions=1", "db-url"]);
+    let preflight = against(&bao, repo.path(), &["preflight", "--env", "dev"]);
+    let stderr = text(&preflight.stderr);
+    assert!(
+        stderr.contains("whose latest version (1) is destroyed"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("undelete"), "{stderr}");
+}
+
+#[test]
 fn a_namespace_from_the_flag_or_the_environment_holds_every_request() {
     let Some(bao) = Bao::start() else { return };
     bao.cli_ok(&["namespace", "create", "platform"]);

@@ -94,10 +94,20 @@ pub(super) fn seed(
             (true, Action::Kept) => "would keep     ",
             (true, Action::Overwritten) => "would overwrite",
         };
-        let note = match line.action {
-            Action::Kept => "; exists in Vault, left as it is",
-            Action::Overwritten => "; --force",
-            Action::Created => "",
+        let note = match (line.action, line.deleted) {
+            (Action::Kept, Some(deleted)) => {
+                let state = match deleted.destroyed {
+                    true => "destroyed",
+                    false => "deleted",
+                };
+                format!(
+                    "; exists in Vault with its latest version ({}) {state}, left as it is: nothing reads it until it is brought back (`vault kv undelete`) or `--force {}` writes a new one",
+                    deleted.version, line.path
+                )
+            }
+            (Action::Kept, None) => "; exists in Vault, left as it is".to_string(),
+            (Action::Overwritten, _) => "; --force".to_string(),
+            (Action::Created, _) => String::new(),
         };
         let _ = writeln!(
             console.stdout,

@@ -16,10 +16,50 @@ pub enum Created {
     Exists,
 }
 
+/// What a key holds, as a read finds it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stored {
+    Value(Map<String, Value>),
+    /// No version at all.
+    Missing,
+    /// Versions exist, but the latest is deleted (`vault kv delete`, which `undelete` reverses)
+    /// or destroyed (gone for good): ESO reads nothing, and a write-once seed writes nothing.
+    Deleted(Deleted),
+}
+
+/// The latest version of a key, deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deleted {
+    pub version: u64,
+    pub destroyed: bool,
+}
+
+impl Stored {
+    /// The properties, when there are any to read.
+    pub fn value(&self) -> Option<&Map<String, Value>> {
+        match self {
+            Stored::Value(properties) => Some(properties),
+            _ => None,
+        }
+    }
+}
+
 /// A KV v2 mount of one Vault, reached through a transport.
 pub struct Kv<'a> {
     transport: &'a dyn Transport,
     mount: String,
+}
+
+/// The deleted latest version a read's metadata describes, if it does.
+fn deleted(answer: &Value) -> Option<Stored> {
+    let metadata = answer.pointer("/data/metadata")?;
+    let destroyed = metadata.get("destroyed").and_then(Value::as_bool) == Some(true);
+    let deleted = metadata
+        .get("deletion_time")
+        .and_then(Value::as_str)
+        .is_some_and(|time| !time.is_empty());
+    let version = metadata.get("version").and_then(Value::as_u64).unwrap_or(0);
+    (deleted || destroyed).then_some(Stored::Deleted(Deleted { version, destroyed }))
 }
 
 /// What Vault answers when a `cas=0` write finds the key already there.
@@ -66,16 +106,23 @@ impl<'a> Kv<'a> {
 
     /// The key's properties, or `None` when it does not exist (or its current version is
     /// deleted).
-    pub fn read(&self, key: &str) -> Result<Option<Map<String, Value>>, Diagnostic> {
+    pub fn read(&self, key: &str) -> Result<Stored, Diagnostic> {
         let request = Request::get(self.data_path(key));
         let response = self.send(&request)?;
         match response.status {
-            200 => match parse(&request, &response)?.pointer("/data/data") {
-                Some(Value::Object(properties)) => Ok(Some(properties.clone())),
-                Some(Value::Null) => Ok(None),
-                _ => Err(unexpected(&request, &response)),
-            },
-            404 => Ok(None),
+            200 => {
+                let answer = parse(&request, &response)?;
+                match answer.pointer("/data/data") {
+                    Some(Value::Object(properties)) => Ok(Stored::Value(properties.clone())),
+                    Some(Value::Null) => Ok(deleted(&answer).unwrap_or(Stored::Missing)),
+                    _ => Err(unexpected(&request, &response)),
+                }
+            }
+            // A deleted or destroyed latest version answers 404 too, with its metadata.
+            404 => Ok(serde_json::from_str(&response.body)
+                .ok()
+                .and_then(|answer| deleted(&answer))
+                .unwrap_or(Stored::Missing)),
             _ => Err(self.failure(&request, &response, &["read"])),
         }
     }
@@ -479,7 +526,7 @@ pub(super) mod tests {
     }
 
     #[test]
-    fn a_read_returns_the_properties_and_none_for_missing_or_deleted_keys() {
+    fn a_read_tells_properties_missing_keys_and_deleted_latest_versions_apart() {
         let vault = Scripted::default()
             .answer(
                 "GET secret/data/a",
@@ -489,12 +536,19 @@ pub(super) mod tests {
             .answer(
                 "GET secret/data/deleted",
                 404,
-                r#"{"data":{"data":null,"metadata":{"deletion_time":"2026-01-01T00:00:00Z"}}}"#,
+                r#"{"data":{"data":null,"metadata":{"deletion_time":"2026-01-01T00:00:00Z","destroyed":false,"version":3}}}"#,
+            )
+            .answer(
+                "GET secret/data/destroyed",
+                404,
+                r#"{"data":{"data":null,"metadata":{"deletion_time":"","destroyed":true,"version":2}}}"#,
             );
         let kv = Kv::new(&vault, "secret");
-        assert_eq!(kv.read("a").unwrap().unwrap()["value"], "x");
-        assert_eq!(kv.read("deleted").unwrap(), None);
-        assert_eq!(kv.read("never").unwrap(), None);
+        assert_eq!(kv.read("a").unwrap().value().unwrap()["value"], "x");
+        let deleted = |version, destroyed| Stored::Deleted(Deleted { version, destroyed });
+        assert_eq!(kv.read("deleted").unwrap(), deleted(3, false));
+        assert_eq!(kv.read("destroyed").unwrap(), deleted(2, true));
+        assert_eq!(kv.read("never").unwrap(), Stored::Missing);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use super::client::Kv;
+use super::client::{Deleted, Kv, Stored};
 use crate::diagnostics::{Diagnostic, GapFix, Leftover, SecretRead};
 use crate::model::{Catalog, Env, Key, Secret, ValueSource};
 use crate::render::views::GENERATE_MARKER;
@@ -44,7 +44,7 @@ pub fn run(catalog: &Catalog, env: Env, kv: &Kv) -> PreflightReport {
         report.diagnostics.push(error);
         return report;
     }
-    let mut read: BTreeMap<&str, Option<Map<String, Value>>> = BTreeMap::new();
+    let mut read: BTreeMap<&str, Stored> = BTreeMap::new();
     let installed = catalog
         .secrets
         .values()
@@ -78,9 +78,7 @@ pub fn run(catalog: &Catalog, env: Env, kv: &Kv) -> PreflightReport {
                     fix: fix(catalog, env, key),
                 },
             };
-            report
-                .diagnostics
-                .extend(gap.check(read[vault_key].as_ref()));
+            report.diagnostics.extend(gap.check(&read[vault_key]));
         }
     }
     report.keys = read.len();
@@ -149,10 +147,15 @@ struct Gap<'a> {
 
 impl Gap<'_> {
     /// The finding for this read, if the value in Vault is not good enough.
-    fn check(&self, properties: Option<&Map<String, Value>>) -> Option<Diagnostic> {
+    fn check(&self, stored: &Stored) -> Option<Diagnostic> {
         let read = &self.read;
-        let Some(properties) = properties else {
-            return Some(self.place(Diagnostic::missing_vault_key(read)));
+        let properties = match stored {
+            Stored::Value(properties) => properties,
+            Stored::Missing => return Some(self.place(Diagnostic::missing_vault_key(read))),
+            Stored::Deleted(Deleted { version, destroyed }) => {
+                let finding = Diagnostic::deleted_vault_key(read, *version, *destroyed);
+                return Some(self.place(finding));
+            }
         };
         let value = match read.property {
             Some(property) => match lookup(properties, property) {

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use super::client::{Created, Kv};
+use super::client::{Created, Deleted, Kv, Stored};
 use super::generate::random_value;
 use crate::diagnostics::Diagnostic;
 use crate::model::{Catalog, Env, Key, Seed};
@@ -35,6 +35,9 @@ pub struct Line {
     pub action: Action,
     /// `fixture` or `generated, 32 alphanumeric`; never the value.
     pub source: String,
+    /// A kept key whose latest version is deleted or destroyed: nothing reads it until someone
+    /// brings it back or `--force` writes a new one.
+    pub deleted: Option<Deleted>,
 }
 
 /// The outcome of a seed: every key handled, in path order, and the error that stopped it.
@@ -156,6 +159,7 @@ fn seed_one(
         path: path.to_string(),
         action: Action::Created,
         source: describe(planned.seed),
+        deleted: None,
     };
     // A forced key that does not exist yet is simply created.
     let version = match planned.force || options.dry_run {
@@ -183,6 +187,10 @@ fn seed_one(
         }
     } else if kv.create(path, &properties)? == Created::Exists {
         line.action = Action::Kept;
+        // Write-once keeps a deleted key deleted; say so, since ESO then reads nothing.
+        if let Stored::Deleted(deleted) = kv.read(path)? {
+            line.deleted = Some(deleted);
+        }
     }
     let written = line.action != Action::Kept;
     lines.push(line);
