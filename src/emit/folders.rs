@@ -48,6 +48,11 @@ fn components(path: &Path) -> Option<Vec<PathBuf>> {
 /// a file where a folder is needed is an error naming it.
 pub(super) fn reach(root: &Root, path: &str) -> Result<Reached, Diagnostic> {
     let folder = Path::new(path).parent().unwrap_or(Path::new(""));
+    reach_folder(root, folder, path)
+}
+
+/// Walk `folder` (relative to the root) as far as it exists; errors name the output `path`.
+fn reach_folder(root: &Root, folder: &Path, path: &str) -> Result<Reached, Diagnostic> {
     let components = components(folder).ok_or_else(|| {
         Diagnostic::invalid_output_path(path, "must stay below the root, with no `..`")
     })?;
@@ -106,14 +111,13 @@ pub(super) fn reach_creating(root: &Root, path: &str) -> Result<Dir, Diagnostic>
 
 /// How many components of `folder` (relative to the root) exist as real folders.
 pub(super) fn depth_reached(root: &Root, folder: &Path) -> usize {
-    let probe = folder.join("probe");
-    reach(root, &probe.to_string_lossy()).map_or(0, |reached| reached.depth)
+    let shown = folder.to_string_lossy();
+    reach_folder(root, folder, &shown).map_or(0, |reached| reached.depth)
 }
 
 /// The folder `folder` (relative to the root), when it exists and no link is on its way.
 pub(super) fn open(root: &Root, folder: &Path) -> Option<Dir> {
-    let probe = folder.join("probe");
-    let reached = reach(root, &probe.to_string_lossy()).ok()?;
+    let reached = reach_folder(root, folder, &folder.to_string_lossy()).ok()?;
     reached.whole()?;
     Some(reached.dir)
 }

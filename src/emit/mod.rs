@@ -69,7 +69,8 @@ pub fn compare(
 /// held whole, rendered or read.
 pub struct Comparer<'a> {
     root: &'a Path,
-    handle: Root,
+    /// Shared with the temporary files a `Stager` makes, so each is placed through it.
+    handle: std::sync::Arc<Root>,
 }
 
 /// What `Comparer::compare` found for one output: nothing, drift, or a path it may not read.
@@ -80,7 +81,10 @@ impl<'a> Comparer<'a> {
         let handle = Root::open(root).map_err(|error| {
             Diagnostic::io(&crate::source::display_path(root), "open root", &error)
         })?;
-        Ok(Comparer { root, handle })
+        Ok(Comparer {
+            root,
+            handle: std::sync::Arc::new(handle),
+        })
     }
 
     /// The drift of `path` (relative to the root) against the `expected` content, given in

@@ -34,10 +34,9 @@ pub struct WriteReport {
 
 /// Stages outputs one at a time, from any thread.
 pub struct Stager<'a> {
+    /// Compares outputs with the files on disk; its root handle is shared with every temporary
+    /// file, so each can be placed or removed through it.
     inside: Comparer<'a>,
-    /// The root's handle, shared with every temporary file so each can be placed or removed
-    /// through it.
-    handle: Arc<Root>,
 }
 
 /// One output after staging: already what the catalog says, or waiting in a temporary file.
@@ -117,12 +116,8 @@ pub(super) fn is_own_temp(name: &OsStr) -> bool {
 
 impl<'a> Stager<'a> {
     pub fn new(root: &'a Path) -> Result<Self, Diagnostic> {
-        let inside = Comparer::new(root)?;
-        let handle = Root::open(root)
-            .map_err(|e| Diagnostic::io(&crate::source::display_path(root), "open root", &e))?;
         Ok(Stager {
-            inside,
-            handle: Arc::new(handle),
+            inside: Comparer::new(root)?,
         })
     }
 
@@ -133,7 +128,7 @@ impl<'a> Stager<'a> {
         // The nearest folder that exists: the output's own folders are created only when it is
         // placed, so a run that fails before then leaves no empty folders behind. Both lie on one
         // file system, since the folders between them will be created inside it.
-        let reached = reach(&self.handle, path)?;
+        let reached = reach(&self.inside.handle, path)?;
         let mut permissions = None;
         if let Some(folder) = reached.whole()
             && let Existing::File(mut file) = existing(folder, path)?
@@ -145,7 +140,7 @@ impl<'a> Stager<'a> {
             permissions = file.metadata().ok().map(|meta| meta.permissions());
         }
         let temp = TempFile {
-            root: Arc::clone(&self.handle),
+            root: Arc::clone(&self.inside.handle),
             folder: reached.reached(),
             name: temp_name(),
             placed: false,

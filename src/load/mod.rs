@@ -110,9 +110,9 @@ pub fn load_in(
     paths.dedup();
     let read: Vec<(FileId, bool)> = paths
         .iter()
-        .filter_map(|path| {
-            walk.read(path, files, diagnostics)
-                .map(|id| (id, path == root_file))
+        .filter_map(|found| {
+            let id = walk.read(found, files, diagnostics)?;
+            Some((id, found.path == root_file))
         })
         .collect();
     merge_all(&mut catalog, &read, files, diagnostics);
@@ -128,6 +128,13 @@ fn confine(dir: &Path, root: &Path) -> std::io::Result<(Root, PathBuf)> {
         return Ok((Root::open(root)?, within.to_path_buf()));
     }
     Ok((Root::open(dir)?, PathBuf::new()))
+}
+
+/// A catalog file the walk found (relative to the catalog), or a folder named like one.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Found {
+    path: PathBuf,
+    is_folder: bool,
 }
 
 /// Finding and reading the catalog's files through the confining folder.
@@ -146,7 +153,7 @@ impl Walk<'_> {
     fn collect(
         &self,
         folder: &Path,
-        out: &mut Vec<PathBuf>,
+        out: &mut Vec<Found>,
         visited: &mut Vec<PathBuf>,
         diagnostics: &mut Vec<Diagnostic>,
     ) {
@@ -165,7 +172,10 @@ impl Walk<'_> {
             let relative = folder.join(&name);
             let is_toml = relative.extension().is_some_and(|e| e == "toml");
             match self.sandbox.kind(&self.within.join(&relative)) {
-                Ok(EntryKind::Folder) if is_toml => out.push(relative),
+                Ok(EntryKind::Folder) if is_toml => out.push(Found {
+                    path: relative,
+                    is_folder: true,
+                }),
                 Ok(EntryKind::Folder) => {
                     let resolved = std::fs::canonicalize(self.dir.join(&relative)).ok();
                     if resolved.as_ref().is_some_and(|r| visited.contains(r)) {
@@ -177,7 +187,10 @@ impl Walk<'_> {
                         visited.pop();
                     }
                 }
-                Ok(_) if is_toml => out.push(relative),
+                Ok(_) if is_toml => out.push(Found {
+                    path: relative,
+                    is_folder: false,
+                }),
                 Ok(_) => {}
                 // A link out of the repository is reported whatever its name: it may stand
                 // for a folder of fragments that would otherwise vanish without a word.
@@ -198,17 +211,17 @@ impl Walk<'_> {
     /// diagnostic) when it cannot or may not be read.
     fn read(
         &self,
-        relative: &Path,
+        found: &Found,
         files: &mut Files,
         diagnostics: &mut Vec<Diagnostic>,
     ) -> Option<FileId> {
-        let path = self.dir.join(relative);
+        let path = self.dir.join(&found.path);
         let shown = display_path(&path);
-        let inside = self.within.join(relative);
-        if let Ok(EntryKind::Folder) = self.sandbox.kind(&inside) {
+        if found.is_folder {
             diagnostics.push(Diagnostic::not_a_file(&shown));
             return None;
         }
+        let inside = self.within.join(&found.path);
         let bytes = match self.sandbox.read(&inside, sandbox::CATALOG_FILE) {
             Ok(bytes) => bytes,
             Err(refusal) => {
